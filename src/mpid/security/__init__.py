@@ -1,0 +1,1 @@
+"""mpid.security."""
