@@ -1,1 +1,51 @@
-"""mpid.formats."""
+"""mpid.formats: importers and exporters for lab, pedigree, frequency and register files."""
+
+from mpid.formats.errors import (
+    AlleleParseError,
+    BadDateError,
+    BadFrequencyError,
+    BadValueError,
+    EmptyLocusError,
+    FormatError,
+    MalformedFileError,
+    MissingColumnError,
+    MissingElementError,
+    UnknownLocusError,
+    UnsafeXMLError,
+)
+from mpid.formats.types import (
+    FamiliasDVI,
+    FamiliasFamily,
+    FamiliasLocus,
+    FamiliasMutationModel,
+    FamiliasPedigree,
+    FamiliasPerson,
+    FamiliasProject,
+    FrequencyTableData,
+    ProfileRecord,
+    RegisterRow,
+)
+
+__all__ = [
+    "AlleleParseError",
+    "BadDateError",
+    "BadFrequencyError",
+    "BadValueError",
+    "EmptyLocusError",
+    "FamiliasDVI",
+    "FamiliasFamily",
+    "FamiliasLocus",
+    "FamiliasMutationModel",
+    "FamiliasPedigree",
+    "FamiliasPerson",
+    "FamiliasProject",
+    "FormatError",
+    "FrequencyTableData",
+    "MalformedFileError",
+    "MissingColumnError",
+    "MissingElementError",
+    "ProfileRecord",
+    "RegisterRow",
+    "UnknownLocusError",
+    "UnsafeXMLError",
+]
