@@ -15,7 +15,8 @@ def test_message_names_file_line_and_field() -> None:
 
 
 def test_message_names_xml_element() -> None:
-    err = MissingElementError("a.xml", "LOCUS has no LOCUSNAME", element="/CODISImportFile/SPECIMEN[1]/LOCUS[4]")
+    where = "/CODISImportFile/SPECIMEN[1]/LOCUS[4]"
+    err = MissingElementError("a.xml", "LOCUS has no LOCUSNAME", element=where)
     assert str(err) == "a.xml, element /CODISImportFile/SPECIMEN[1]/LOCUS[4]: LOCUS has no LOCUSNAME"
 
 

@@ -7,10 +7,11 @@ records, which keep the names and alleles exactly as the ``.fam`` file spells th
 project can be written back unchanged.
 
 Homozygote rule (GeneMapper and CMF): labs write a homozygote either once (``12``) or twice
-(``12, 12``). Repeated calls at a locus are collapsed, the distinct alleles are sorted with
-:func:`mpid.genetics.alleles.allele_sort_key`, and a locus with one distinct allele becomes
-``("12", "12")`` (``single_allele="homozygote"``, the default) or ``("12", None)``
-(``single_allele="partial"``: one allele seen, the other possibly dropped out). Loci with
+(``12, 12``). Repeated calls at a locus are collapsed and the distinct alleles are sorted with
+:func:`mpid.genetics.alleles.allele_sort_key`. A locus called twice with the same allele is
+``("12", "12")``. A locus with a single call becomes ``("12", "12")`` too
+(``single_allele="homozygote"``, the default) or ``("12", None)`` (``single_allele="partial"``:
+one allele seen, the other possibly dropped out). Loci with
 three or more distinct alleles (tri-allelic patterns, mixtures) keep them all.
 """
 
