@@ -1,0 +1,84 @@
+"""Every table of the register.
+
+Importing this package imports every model module in it (its own and those other parts of
+mpid add here, e.g. security's users and audit log), so ``Base.metadata`` is complete for
+Alembic and ``create_all``. A new model module is a new file in this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from mpid.registry.base import Base
+from mpid.registry.models.cases import (
+    CaseStatusEvent,
+    Consent,
+    Donor,
+    Family,
+    MissingPerson,
+    PedigreePerson,
+    Report,
+)
+from mpid.registry.models.enums import (
+    CaseStatus,
+    CustodyAction,
+    DatePrecision,
+    MatchRunKind,
+    MatchRunStatus,
+    NotificationChannel,
+    RemainsKind,
+    ReviewDecision,
+    SampleType,
+    Sex,
+    SiteType,
+)
+from mpid.registry.models.field import CustodyEvent, Exhumation, Remains, Sample, Site
+from mpid.registry.models.genetics import FrequencyRow, FrequencyTable, Profile
+from mpid.registry.models.imports import ImportBatch
+from mpid.registry.models.outcomes import CandidateMatch, Identification, MatchRun, Notification, Review
+
+__all__ = [
+    "Base",
+    "CandidateMatch",
+    "CaseStatus",
+    "CaseStatusEvent",
+    "Consent",
+    "CustodyAction",
+    "CustodyEvent",
+    "DatePrecision",
+    "Donor",
+    "Exhumation",
+    "Family",
+    "FrequencyRow",
+    "FrequencyTable",
+    "Identification",
+    "ImportBatch",
+    "MatchRun",
+    "MatchRunKind",
+    "MatchRunStatus",
+    "MissingPerson",
+    "Notification",
+    "NotificationChannel",
+    "PedigreePerson",
+    "Profile",
+    "Remains",
+    "RemainsKind",
+    "Report",
+    "Review",
+    "ReviewDecision",
+    "Sample",
+    "SampleType",
+    "Sex",
+    "Site",
+    "SiteType",
+]
+
+
+def _import_all_model_modules() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+_import_all_model_modules()
