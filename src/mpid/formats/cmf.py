@@ -1,0 +1,291 @@
+"""CODIS Common Message Format (CMF 3.2, ``urn:CODISImportFile-schema``): import and export.
+
+Reading uses :mod:`defusedxml` so that a file with a DOCTYPE, entity declarations or
+external references is refused (:class:`~mpid.formats.errors.UnsafeXMLError`) before any
+entity is expanded. Every ``SPECIMEN`` becomes one :class:`ProfileRecord`:
+
+* ``sample_id`` = ``SPECIMENID``; ``category`` = ``SPECIMENCATEGORY`` as written (``Missing
+  Person``, ``Unidentified Person``, ``Biological Mother``, ``Maternal Relative``...);
+  ``lab`` = ``SOURCELAB``; ``kit`` = ``KIT``; ``run`` = ``BATCHID`` of the header.
+* ``attributes`` keeps ``case_id``, ``source_id``, ``partial``, ``comment`` (specimen) and
+  ``destination``, ``submitted_by``, ``submitted_at`` (header) when present.
+* Locus names are folded (``Amelogenin``→``AMEL``, ``vWA``→``VWA``, ``Penta D``→``PENTA_D``);
+  off-ladder values ``<6``/``>15`` are kept; a homozygote written as one ``ALLELE`` follows
+  the homozygote rule of :mod:`mpid.formats.types`.
+
+Errors name the element by path, e.g. ``/CODISImportFile/SPECIMEN[1]/LOCUS[4]``, with its line.
+Writing puts each homozygote as one ``ALLELE`` (CODIS convention), so a partial genotype
+``(a, None)`` cannot be told from a homozygote once written.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+import xml.sax
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import defusedxml.sax
+from defusedxml.common import DefusedXmlException
+
+from mpid.formats._common import (
+    allele_or_error,
+    check_single_allele_rule,
+    locus_or_error,
+    make_genotype,
+)
+from mpid.formats.errors import (
+    BadValueError,
+    EmptyLocusError,
+    FormatError,
+    MalformedFileError,
+    MissingElementError,
+    UnsafeXMLError,
+)
+from mpid.formats.types import ProfileRecord, SingleAlleleRule
+
+__all__ = ["CMF_NAMESPACE", "CMF_SPECIMEN_CATEGORIES", "parse_cmf", "write_cmf"]
+
+CMF_NAMESPACE = "urn:CODISImportFile-schema"
+
+# SPECIMENCATEGORY values of the 2017 CMF schema (the ones mpid uses come first).
+CMF_SPECIMEN_CATEGORIES: tuple[str, ...] = (
+    "Missing Person", "Unidentified Person", "Deduced Missing Person", "Biological Father",
+    "Biological Mother", "Biological Child", "Biological Sibling", "Maternal Relative",
+    "Paternal Relative", "Spouse", "Alleged Father", "Alleged Mother", "Arrestee", "CO Duplicate",
+    "Convicted Offender", "Deceased", "Deduced Suspect", "Detainee", "Elimination, Known",
+    "Forensic Mixture", "Forensic Partial", "Forensic Targeted", "Forensic, Unknown", "Juvenile",
+    "Legal", "Multi-allelic Offender", "Other", "Population", "Proficiency", "Staff",
+    "Suspect, Known", "Unreviewed Offender", "Victim, Known", "Volunteer",
+)
+
+# Canonical locus name -> the spelling the CMF schema enumerates.
+_CMF_LOCUS_NAMES = {"VWA": "vWA", "PENTA_D": "Penta D", "PENTA_E": "Penta E", "AMEL": "AMEL"}
+
+
+@dataclass
+class _Node:
+    tag: str
+    line: int
+    path: str
+    attrs: dict[str, str]
+    children: list[_Node] = field(default_factory=list)
+    text_parts: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts).strip()
+
+    def first(self, tag: str) -> _Node | None:
+        return next((c for c in self.children if c.tag == tag), None)
+
+    def all(self, tag: str) -> list[_Node]:
+        return [c for c in self.children if c.tag == tag]
+
+
+class _TreeBuilder(xml.sax.handler.ContentHandler):
+    """Builds a light element tree that remembers each element's line and path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root: _Node | None = None
+        self.stack: list[_Node] = []
+        self.counts: list[dict[str, int]] = [{}]
+        self._locator: xml.sax.xmlreader.Locator | None = None
+
+    def setDocumentLocator(self, locator: xml.sax.xmlreader.Locator) -> None:  # noqa: N802 - SAX API
+        self._locator = locator
+
+    def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl) -> None:  # noqa: N802
+        tag = name.rsplit(":", 1)[-1]
+        siblings = self.counts[-1]
+        siblings[tag] = siblings.get(tag, 0) + 1
+        parent_path = self.stack[-1].path if self.stack else ""
+        path = f"{parent_path}/{tag}" if not self.stack else f"{parent_path}/{tag}[{siblings[tag]}]"
+        line = self._locator.getLineNumber() if self._locator else 0
+        node = _Node(tag, line, path, {k.rsplit(":", 1)[-1]: v for k, v in attrs.items()})
+        if self.stack:
+            self.stack[-1].children.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
+        self.counts.append({})
+
+    def endElement(self, name: str) -> None:  # noqa: N802 - SAX API
+        self.stack.pop()
+        self.counts.pop()
+
+    def characters(self, content: str) -> None:
+        if self.stack:
+            self.stack[-1].text_parts.append(content)
+
+
+def _load_tree(source: str) -> _Node:
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise FormatError(source, f"cannot read file: {exc.strerror or exc}") from None
+    builder = _TreeBuilder()
+    try:
+        defusedxml.sax.parseString(
+            data, builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except DefusedXmlException as exc:
+        raise UnsafeXMLError(
+            source,
+            f"refused: XML with a DTD, entity declarations or external references ({type(exc).__name__})",
+        ) from None
+    except xml.sax.SAXParseException as exc:
+        raise MalformedFileError(
+            source, f"not well-formed XML: {exc.getMessage()}", line=exc.getLineNumber()
+        ) from None
+    except (xml.sax.SAXException, ValueError, UnicodeError, LookupError) as exc:
+        raise MalformedFileError(source, f"not well-formed XML: {exc}") from None
+    if builder.root is None:
+        raise MalformedFileError(source, "not well-formed XML: no root element")
+    return builder.root
+
+
+def parse_cmf(
+    path: str | os.PathLike[str], *, single_allele: SingleAlleleRule = "homozygote"
+) -> list[ProfileRecord]:
+    """Read a CODIS CMF XML file into one record per SPECIMEN."""
+    source = str(path)
+    check_single_allele_rule(source, single_allele)
+    root = _load_tree(source)
+    if root.tag != "CODISImportFile":
+        raise MalformedFileError(
+            source, f"root element is {root.tag}, expected CODISImportFile", line=root.line, element=root.path
+        )
+    header = {tag: _child_text(root, tag) for tag in ("SOURCELAB", "DESTINATIONORI", "KIT", "BATCHID",
+                                                       "SUBMITBYUSERID", "SUBMITDATETIME")}
+    records = []
+    for specimen in root.all("SPECIMEN"):
+        records.append(_read_specimen(source, specimen, header, single_allele))
+    return records
+
+
+def _child_text(node: _Node, tag: str) -> str | None:
+    child = node.first(tag)
+    return child.text if child is not None and child.text else None
+
+
+def _read_specimen(
+    source: str, specimen: _Node, header: dict[str, str | None], single_allele: SingleAlleleRule
+) -> ProfileRecord:
+    id_node = specimen.first("SPECIMENID")
+    if id_node is None:
+        raise MissingElementError(
+            source, "SPECIMEN has no SPECIMENID", line=specimen.line, element=specimen.path
+        )
+    if not id_node.text:
+        raise BadValueError(source, "empty SPECIMENID", line=id_node.line, element=id_node.path)
+    loci: dict = {}
+    lines: dict[str, int] = {}
+    for locus_node in specimen.all("LOCUS"):
+        name_node = locus_node.first("LOCUSNAME")
+        if name_node is None:
+            raise MissingElementError(
+                source, "LOCUS has no LOCUSNAME", line=locus_node.line, element=locus_node.path
+            )
+        if not name_node.text:
+            raise EmptyLocusError(source, "empty LOCUSNAME", line=name_node.line, element=name_node.path)
+        locus = locus_or_error(source, name_node.text, line=name_node.line, element=name_node.path)
+        calls = []
+        for allele_node in locus_node.all("ALLELE"):
+            value = allele_node.first("ALLELEVALUE")
+            if value is None:
+                raise MissingElementError(
+                    source, "ALLELE has no ALLELEVALUE", line=allele_node.line, element=allele_node.path
+                )
+            calls.append(allele_or_error(source, value.text, line=value.line, element=value.path))
+        if not calls:
+            raise MissingElementError(
+                source, f"LOCUS {name_node.text} has no ALLELE", line=locus_node.line, element=locus_node.path
+            )
+        if locus in loci:
+            raise BadValueError(
+                source, f"locus {name_node.text} appears twice in specimen {id_node.text}",
+                line=locus_node.line, element=locus_node.path,
+            )
+        loci[locus] = make_genotype(calls, single_allele)
+        lines[locus] = locus_node.line
+    attributes = {
+        "case_id": specimen.attrs.get("CASEID"),
+        "source_id": specimen.attrs.get("SOURCEID"),
+        "partial": specimen.attrs.get("PARTIAL"),
+        "comment": _child_text(specimen, "SPECIMENCOMMENT"),
+        "destination": header["DESTINATIONORI"],
+        "submitted_by": header["SUBMITBYUSERID"],
+        "submitted_at": header["SUBMITDATETIME"],
+    }
+    return ProfileRecord(
+        sample_id=id_node.text,
+        loci=loci,
+        source_path=source,
+        source_lines=lines,
+        kit=header["KIT"],
+        lab=header["SOURCELAB"],
+        run=header["BATCHID"],
+        category=_child_text(specimen, "SPECIMENCATEGORY"),
+        attributes={k: v for k, v in attributes.items() if v is not None},
+    )
+
+
+def write_cmf(
+    records: Iterable[ProfileRecord],
+    path: str | os.PathLike[str],
+    *,
+    source_lab: str,
+    destination: str,
+    submitted_by: str = "MPID",
+    submitted_at: datetime | None = None,
+    kit: str | None = None,
+    batch_id: str | None = None,
+    default_category: str = "Unidentified Person",
+) -> None:
+    """Write records as a CMF 3.2 import file; a homozygote is written as one ALLELE."""
+    records = list(records)
+    when = (submitted_at or datetime.now()).replace(microsecond=0).isoformat()
+    kit = kit if kit is not None else _common_value([r.kit for r in records])
+    batch_id = batch_id if batch_id is not None else _common_value([r.run for r in records])
+    root = ET.Element("CODISImportFile", {"xmlns": CMF_NAMESPACE})
+    for tag, value in (("HEADERVERSION", "3.2"), ("MESSAGETYPE", "Import"), ("DESTINATIONORI", destination),
+                       ("SOURCELAB", source_lab), ("SUBMITBYUSERID", submitted_by), ("SUBMITDATETIME", when),
+                       ("BATCHID", batch_id), ("KIT", kit)):
+        if value:
+            ET.SubElement(root, tag).text = value
+    for number, record in enumerate(records, start=1):
+        if not record.sample_id:
+            raise BadValueError(str(path), f"record {number} has an empty sample_id")
+        attrs = {
+            key: record.attributes[attr]
+            for key, attr in (("SOURCEID", "source_id"), ("CASEID", "case_id"), ("PARTIAL", "partial"))
+            if record.attributes.get(attr)
+        }
+        specimen = ET.SubElement(root, "SPECIMEN", attrs)
+        ET.SubElement(specimen, "SPECIMENID").text = record.sample_id
+        ET.SubElement(specimen, "SPECIMENCATEGORY").text = record.category or default_category
+        if record.attributes.get("comment"):
+            ET.SubElement(specimen, "SPECIMENCOMMENT").text = record.attributes["comment"]
+        for locus, genotype in record.loci.items():
+            alleles = list(dict.fromkeys(a for a in genotype if a is not None))
+            if not alleles:
+                continue
+            locus_node = ET.SubElement(specimen, "LOCUS")
+            ET.SubElement(locus_node, "LOCUSNAME").text = _CMF_LOCUS_NAMES.get(locus, locus)
+            ET.SubElement(locus_node, "READINGBY").text = submitted_by
+            ET.SubElement(locus_node, "READINGDATETIME").text = when
+            for allele in alleles:
+                ET.SubElement(ET.SubElement(locus_node, "ALLELE"), "ALLELEVALUE").text = allele
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    Path(path).write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n", encoding="utf-8")
+
+
+def _common_value(values: list[str | None]) -> str | None:
+    distinct = set(values)
+    return values[0] if len(distinct) == 1 else None
