@@ -1,0 +1,1 @@
+"""Public allele frequency tables shipped with mpid (see README.md here)."""
