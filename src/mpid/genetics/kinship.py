@@ -163,7 +163,8 @@ def missing_person_hypotheses(family: Pedigree, missing: str, poi: str) -> tuple
         raise ValueError(f"the person of interest {poi!r} is already in the family pedigree")
     family.index(missing)
     h1 = Hypothesis("H1", (family.relabel({missing: poi}),), f"{poi} is {missing}")
-    single = Pedigree.from_records([{"id": poi, "father": None, "mother": None, "sex": int(family.sex[family.index(missing)])}])
+    sex = int(family.sex[family.index(missing)])
+    single = Pedigree.from_records([{"id": poi, "father": None, "mother": None, "sex": sex}])
     h2 = Hypothesis("H2", (family, single), f"{poi} is unrelated to the family")
     return h1, h2
 

@@ -183,7 +183,9 @@ class MutationModel:
         return cls(mats[0], mats[1], {"female": dict(female), "male": dict(male)})
 
     @classmethod
-    def from_matrices(cls, female: np.ndarray, male: np.ndarray | None = None, params: dict | None = None) -> MutationModel:
+    def from_matrices(
+        cls, female: np.ndarray, male: np.ndarray | None = None, params: dict | None = None
+    ) -> MutationModel:
         """Build from explicit matrices (e.g. the ones a reference case lists)."""
         f = np.asarray(female, dtype=float)
         mm = f if male is None else np.asarray(male, dtype=float)

@@ -226,7 +226,7 @@ _PLACE_WORDS = frozenset({
     "посёлок", "поселок", "деревня", "азербайджан", "ssr", "сср", "ar", "az", "обл", "область",
 })
 # Russian adjectival district names: Агдамский район, Shushinskiy rayon.
-_ADJECTIVE_ENDING = re.compile(r"(?<=...)(инский|ский|ская|ское|ского|inskiy|inskii|skiy|skii|sky|skaya)$")
+_ADJECTIVE_ENDING = re.compile(r"(?<=...)(ский|ская|ское|ского|skiy|skii|sky|skaya)$")
 _PLACE_SPLIT = re.compile(r"[\s.,;:()/]+")
 
 
