@@ -36,7 +36,7 @@ def assert_matches(expected: Any, actual: Any, path: str = "", log: bool = False
         assert isinstance(actual, list) and len(actual) == len(expected), f"{path}: length differs"
         for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             assert_matches(e, a, f"{path}[{i}]", log)
-    elif isinstance(expected, bool) or isinstance(expected, str):
+    elif isinstance(expected, (bool, str)):
         assert expected == actual, f"{path}: expected {expected!r}, got {actual!r}"
     elif expected is None:
         assert actual is None or (isinstance(actual, float) and math.isnan(actual)), (
@@ -45,7 +45,8 @@ def assert_matches(expected: Any, actual: Any, path: str = "", log: bool = False
     elif isinstance(expected, (int, float)):
         assert isinstance(actual, (int, float)) and actual is not None, f"{path}: expected {expected}, got {actual!r}"
         if log:
-            assert abs(actual - expected) <= ABS_LOG, f"{path}: {actual!r} vs {expected!r} (abs {actual - expected:.3g})"
+            diff = actual - expected
+            assert abs(diff) <= ABS_LOG, f"{path}: {actual!r} vs {expected!r} (abs {diff:.3g})"
         elif expected == 0:
             assert actual == 0, f"{path}: expected exactly 0, got {actual!r}"
         else:
