@@ -146,8 +146,8 @@ class FamiliasDVI:
 
     victims: tuple[FamiliasPerson, ...]
     families: tuple[FamiliasFamily, ...]
-    trailer: tuple[str, ...] = ()
-    """Lines after the families ([Prior], [Advanced] settings), kept verbatim for writing back."""
+    notes: tuple[str, ...] = ()
+    """Lines of the ``[[Notes]]`` block, verbatim."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,8 @@ class FamiliasProject:
     comment: str = ""
     database_name: str | None = None
     theta: float = 0.0
+    settings: tuple[str, ...] = ()
+    """Lines after the database and DVI section ([Prior], [Advanced]...), verbatim."""
 
 
 @dataclass(frozen=True)
