@@ -20,6 +20,7 @@ from mpid.security.models import SECURITY_TABLES
 
 POSTGRES_URL_ENV = "MPID_TEST_POSTGRES_URL"
 
+
 @pytest.fixture
 def clock() -> FakeClock:
     """A fake wall clock."""
