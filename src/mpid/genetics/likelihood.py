@@ -48,7 +48,10 @@ __all__ = [
     "allele_space",
     "contract",
     "marker_likelihood",
+    "pedigree_factor_specs",
     "pedigree_factors",
+    "slice_factors",
+    "variable_domains",
 ]
 
 LUMP = "lump"
@@ -209,30 +212,73 @@ def _transmission(mat: np.ndarray | None, n: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Factors of a pedigree
 # ---------------------------------------------------------------------------------------------
-def pedigree_factors(
+FactorSpec = tuple[tuple[int, ...], np.ndarray]  # variables and the full (unsliced) array
+
+
+def pedigree_factor_specs(
     ped: Pedigree,
     space: AlleleSpace,
     weights: Mapping[int, np.ndarray],
     *,
     founder_priors: bool = True,
-) -> list[Factor]:
-    """Factors over allele variables (2i = paternal, 2i+1 = maternal allele of person i)."""
+) -> list[FactorSpec]:
+    """Factors over allele variables (2i = paternal, 2i+1 = maternal allele of person i), unsliced."""
     n = space.n
-    factors: list[Factor] = []
+    specs: list[FactorSpec] = []
     tau_m = _transmission(space.male, n)
     tau_f = _transmission(space.female, n)
     for i in range(len(ped)):
         f, m = int(ped.father[i]), int(ped.mother[i])
         if f < 0:
             if founder_priors:
-                factors.append(((2 * i,), space.freqs))
-                factors.append(((2 * i + 1,), space.freqs))
+                specs.append(((2 * i,), space.freqs))
+                specs.append(((2 * i + 1,), space.freqs))
         else:
-            factors.append(((2 * f, 2 * f + 1, 2 * i), tau_m))
-            factors.append(((2 * m, 2 * m + 1, 2 * i + 1), tau_f))
+            specs.append(((2 * f, 2 * f + 1, 2 * i), tau_m))
+            specs.append(((2 * m, 2 * m + 1, 2 * i + 1), tau_f))
         if i in weights:
-            factors.append(((2 * i, 2 * i + 1), weights[i]))
-    return factors
+            specs.append(((2 * i, 2 * i + 1), weights[i]))
+    return specs
+
+
+def variable_domains(n_persons: int, n: int, weights: Mapping[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Allele states each variable can take: a typed person's alleles are where its weights are non-zero.
+
+    Restricting a typed person's allele variables to its own alleles is exact (the weight is
+    zero elsewhere) and turns n-state variables into 1–2-state ones: the contraction then
+    costs what genotype-elimination peeling costs.
+    """
+    full = np.arange(n)
+    dom: dict[int, np.ndarray] = {}
+    for i in range(n_persons):
+        w = weights.get(i)
+        if w is None:
+            dom[2 * i] = dom[2 * i + 1] = full
+        else:
+            dom[2 * i] = np.flatnonzero(w.any(axis=1))
+            dom[2 * i + 1] = np.flatnonzero(w.any(axis=0))
+    return dom
+
+
+def slice_factors(specs: list[FactorSpec], dom: Mapping[int, np.ndarray]) -> list[Factor]:
+    """Restrict every factor to its variables' domains."""
+    out: list[Factor] = []
+    for vs, arr in specs:
+        idx = tuple(dom[v] for v in vs)
+        out.append((vs, arr[np.ix_(*idx)] if len(idx) > 1 else arr[idx[0]]))
+    return out
+
+
+def pedigree_factors(
+    ped: Pedigree,
+    space: AlleleSpace,
+    weights: Mapping[int, np.ndarray],
+    *,
+    founder_priors: bool = True,
+) -> tuple[list[Factor], dict[int, np.ndarray]]:
+    """Domain-restricted factors of a pedigree and the variables' domains."""
+    dom = variable_domains(len(ped), space.n, weights)
+    return slice_factors(pedigree_factor_specs(ped, space, weights, founder_priors=founder_priors), dom), dom
 
 
 def _prune(ped: Pedigree, typed: set[int]) -> Pedigree:
@@ -272,32 +318,48 @@ def _set_partitions(n: int) -> Iterator[list[int]]:
             return
 
 
-def _theta_likelihood(ped: Pedigree, space: AlleleSpace, weights: Mapping[int, np.ndarray], theta: float,
-                      keep: Sequence[int] = ()) -> np.ndarray:
-    """Balding–Nichols likelihood by summing over set partitions of the founder alleles."""
-    base = pedigree_factors(ped, space, weights, founder_priors=False)
+def _theta_likelihood(
+    ped: Pedigree, space: AlleleSpace, weights: Mapping[int, np.ndarray], theta: float
+) -> float:
+    """Balding–Nichols likelihood by summing over set partitions of the founder alleles.
+
+    Alleles in one block are identified: their variable's domain is the intersection of
+    the members' domains, so a partition that joins incompatible typed alleles costs nothing.
+    """
+    specs = pedigree_factor_specs(ped, space, weights, founder_priors=False)
+    dom0 = variable_domains(len(ped), space.n, weights)
     fvars = [v for i in ped.founders for v in (2 * int(i), 2 * int(i) + 1)]
     k = len(fvars)
     seq_norm = 1.0
     for j in range(1, k + 1):
         seq_norm /= 1.0 + (j - 2) * theta
-    total = np.zeros((space.n,) * len(keep)) if keep else np.array(0.0)
+    total = 0.0
     for labels in _set_partitions(k):
         blocks: dict[int, list[int]] = {}
         for var, b in zip(fvars, labels, strict=True):
             blocks.setdefault(b, []).append(var)
         w = 1.0
         rename: dict[int, int] = {}
+        dom = dict(dom0)
+        empty = False
         for members in blocks.values():
             size = len(members)
             w *= (1.0 - theta) * theta ** (size - 1) * math.factorial(size - 1)
+            d = dom0[members[0]]
+            for v in members[1:]:
+                d = np.intersect1d(d, dom0[v])
+            if d.size == 0:
+                empty = True
+                break
             for v in members:
                 rename[v] = members[0]
-        if w == 0.0:
+                dom[v] = d
+        if empty or w == 0.0:
             continue
-        facs = [(tuple(rename.get(v, v) for v in vs), arr) for vs, arr in base]
-        facs += [((members[0],), space.freqs) for members in blocks.values()]
-        total = total + w * contract(facs, tuple(rename.get(v, v) for v in keep))
+        facs = slice_factors(specs, dom)
+        facs = [(tuple(rename.get(v, v) for v in vs), arr) for vs, arr in facs]
+        facs += [((members[0],), space.freqs[dom[members[0]]]) for members in blocks.values()]
+        total += w * float(contract(facs))
     return seq_norm * total
 
 
@@ -334,8 +396,9 @@ def _component_likelihood(
                 genotypes[label], idx, space.n, dropout=dropout.get(label, 0.0), silent_index=space.silent_index
             )
     if theta > 0:
-        return float(_theta_likelihood(sub, space, weights, theta))
-    return float(contract(pedigree_factors(sub, space, weights)))
+        return _theta_likelihood(sub, space, weights, theta)
+    factors, _ = pedigree_factors(sub, space, weights)
+    return float(contract(factors))
 
 
 def marker_likelihood(
