@@ -22,14 +22,9 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-import xml.sax
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-import defusedxml.sax
-from defusedxml.common import DefusedXmlException
 
 from mpid.formats._common import (
     allele_or_error,
@@ -37,14 +32,8 @@ from mpid.formats._common import (
     locus_or_error,
     make_genotype,
 )
-from mpid.formats.errors import (
-    BadValueError,
-    EmptyLocusError,
-    FormatError,
-    MalformedFileError,
-    MissingElementError,
-    UnsafeXMLError,
-)
+from mpid.formats._xml import XMLNode, load_xml_tree
+from mpid.formats.errors import BadValueError, EmptyLocusError, MalformedFileError, MissingElementError
 from mpid.formats.types import ProfileRecord, SingleAlleleRule
 
 __all__ = ["CMF_NAMESPACE", "CMF_SPECIMEN_CATEGORIES", "parse_cmf", "write_cmf"]
@@ -66,96 +55,13 @@ CMF_SPECIMEN_CATEGORIES: tuple[str, ...] = (
 _CMF_LOCUS_NAMES = {"VWA": "vWA", "PENTA_D": "Penta D", "PENTA_E": "Penta E", "AMEL": "AMEL"}
 
 
-@dataclass
-class _Node:
-    tag: str
-    line: int
-    path: str
-    attrs: dict[str, str]
-    children: list[_Node] = field(default_factory=list)
-    text_parts: list[str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.text_parts).strip()
-
-    def first(self, tag: str) -> _Node | None:
-        return next((c for c in self.children if c.tag == tag), None)
-
-    def all(self, tag: str) -> list[_Node]:
-        return [c for c in self.children if c.tag == tag]
-
-
-class _TreeBuilder(xml.sax.handler.ContentHandler):
-    """Builds a light element tree that remembers each element's line and path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.root: _Node | None = None
-        self.stack: list[_Node] = []
-        self.counts: list[dict[str, int]] = [{}]
-        self._locator: xml.sax.xmlreader.Locator | None = None
-
-    def setDocumentLocator(self, locator: xml.sax.xmlreader.Locator) -> None:  # noqa: N802 - SAX API
-        self._locator = locator
-
-    def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl) -> None:  # noqa: N802
-        tag = name.rsplit(":", 1)[-1]
-        siblings = self.counts[-1]
-        siblings[tag] = siblings.get(tag, 0) + 1
-        parent_path = self.stack[-1].path if self.stack else ""
-        path = f"{parent_path}/{tag}" if not self.stack else f"{parent_path}/{tag}[{siblings[tag]}]"
-        line = self._locator.getLineNumber() if self._locator else 0
-        node = _Node(tag, line, path, {k.rsplit(":", 1)[-1]: v for k, v in attrs.items()})
-        if self.stack:
-            self.stack[-1].children.append(node)
-        else:
-            self.root = node
-        self.stack.append(node)
-        self.counts.append({})
-
-    def endElement(self, name: str) -> None:  # noqa: N802 - SAX API
-        self.stack.pop()
-        self.counts.pop()
-
-    def characters(self, content: str) -> None:
-        if self.stack:
-            self.stack[-1].text_parts.append(content)
-
-
-def _load_tree(source: str) -> _Node:
-    try:
-        data = Path(source).read_bytes()
-    except OSError as exc:
-        raise FormatError(source, f"cannot read file: {exc.strerror or exc}") from None
-    builder = _TreeBuilder()
-    try:
-        defusedxml.sax.parseString(
-            data, builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except DefusedXmlException as exc:
-        raise UnsafeXMLError(
-            source,
-            f"refused: XML with a DTD, entity declarations or external references ({type(exc).__name__})",
-        ) from None
-    except xml.sax.SAXParseException as exc:
-        raise MalformedFileError(
-            source, f"not well-formed XML: {exc.getMessage()}", line=exc.getLineNumber()
-        ) from None
-    except (xml.sax.SAXException, ValueError, UnicodeError, LookupError) as exc:
-        raise MalformedFileError(source, f"not well-formed XML: {exc}") from None
-    if builder.root is None:
-        raise MalformedFileError(source, "not well-formed XML: no root element")
-    return builder.root
-
-
 def parse_cmf(
     path: str | os.PathLike[str], *, single_allele: SingleAlleleRule = "homozygote"
 ) -> list[ProfileRecord]:
     """Read a CODIS CMF XML file into one record per SPECIMEN."""
     source = str(path)
     check_single_allele_rule(source, single_allele)
-    root = _load_tree(source)
+    root = load_xml_tree(source)
     if root.tag != "CODISImportFile":
         raise MalformedFileError(
             source, f"root element is {root.tag}, expected CODISImportFile", line=root.line, element=root.path
@@ -168,13 +74,13 @@ def parse_cmf(
     return records
 
 
-def _child_text(node: _Node, tag: str) -> str | None:
+def _child_text(node: XMLNode, tag: str) -> str | None:
     child = node.first(tag)
     return child.text if child is not None and child.text else None
 
 
 def _read_specimen(
-    source: str, specimen: _Node, header: dict[str, str | None], single_allele: SingleAlleleRule
+    source: str, specimen: XMLNode, header: dict[str, str | None], single_allele: SingleAlleleRule
 ) -> ProfileRecord:
     id_node = specimen.first("SPECIMENID")
     if id_node is None:
