@@ -29,6 +29,7 @@ import numpy as np
 
 from mpid.genetics.likelihood import (
     AlleleSpace,
+    _transmission,
     contract,
     marker_likelihood,
     pedigree_factors,
@@ -42,6 +43,8 @@ __all__ = [
     "FamilyTables",
     "MarkerTable",
     "family_tables",
+    "FamilyInput",
+    "build_tables",
     "genotype_index",
     "marker_table",
     "n_genotypes",
@@ -223,3 +226,196 @@ def family_tables(
         at = {p: g[m.name] for p, g in genotypes.items() if m.name in g}
         tables[m.name] = marker_table(ped, missing, m, at)
     return FamilyTables(family, missing, int(ped.sex[ped.index(missing)]), tables)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batched construction: many families of one shape at once
+# ---------------------------------------------------------------------------------------------
+BATCH = -1  # variable id of the batch axis in batched factors
+
+
+@dataclass(frozen=True)
+class FamilyInput:
+    """One missing person of one family, as the table builder takes it."""
+
+    family: str
+    pedigree: Pedigree
+    missing: str
+    genotypes: Mapping[str, Mapping[str, Genotype]]  # reference -> marker -> genotype
+
+
+def _unordered_index(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = [], []
+    for b in range(n):
+        for a in range(b + 1):
+            rows.append(a)
+            cols.append(b)
+    return np.array(rows), np.array(cols)
+
+
+def _unordered_batch(j: np.ndarray) -> np.ndarray:
+    """(B, n, n) ordered joints → (B, n(n+1)/2) unordered, in :func:`genotype_index` order."""
+    n = j.shape[-1]
+    a, b = _unordered_index(n)
+    s = j + np.swapaxes(j, -1, -2)
+    s[:, np.arange(n), np.arange(n)] = j[:, np.arange(n), np.arange(n)]
+    return s[:, a, b]
+
+
+def _batched_joint(
+    ped: Pedigree, mp: int, space: AlleleSpace, typed: list[int], allele_pairs: np.ndarray
+) -> np.ndarray:
+    """J[b, u, v] for B families of one shape; ``allele_pairs[b, t]`` = the 2 allele indices of typed person t."""
+    n = space.n
+    bsz = allele_pairs.shape[0]
+    full = np.arange(n)
+    pad = n  # a padding state for homozygotes: weight 0, so its value is never used
+    # Domains: typed persons have 2 states per allele variable (their two alleles, or a + pad).
+    dom_b: dict[int, np.ndarray] = {}  # batched domains (B, 2)
+    wts: dict[int, np.ndarray] = {}
+    for t, i in enumerate(typed):
+        a = allele_pairs[:, t, 0]
+        b = allele_pairs[:, t, 1]
+        het = a != b
+        d = np.stack([a, np.where(het, b, pad)], axis=1)
+        dom_b[2 * i] = dom_b[2 * i + 1] = d
+        w = np.zeros((bsz, 2, 2))
+        w[het, 0, 1] = w[het, 1, 0] = 1.0
+        w[~het, 0, 0] = 1.0
+        wts[i] = w
+    freqs = np.append(space.freqs, 0.0)
+    tau_m = np.pad(_transmission(space.male, n), ((0, 1), (0, 1), (0, 1)))
+    tau_f = np.pad(_transmission(space.female, n), ((0, 1), (0, 1), (0, 1)))
+
+    def take(arr: np.ndarray, vs: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
+        batched = [v in dom_b for v in vs]
+        if not any(batched):
+            return vs, arr[np.ix_(*[full] * len(vs))] if len(vs) > 1 else arr[full]
+        idx = []
+        for k, v in enumerate(vs):
+            shape = [1] * (len(vs) + 1)
+            if v in dom_b:
+                shape[0] = bsz
+                shape[k + 1] = 2
+                idx.append(dom_b[v].reshape(shape))
+            else:
+                shape[k + 1] = n
+                idx.append(full.reshape(shape))
+        return (BATCH,) + vs, arr[tuple(idx)]
+
+    factors = []
+    for i in range(len(ped)):
+        f, m = int(ped.father[i]), int(ped.mother[i])
+        if f < 0:
+            factors.append(take(freqs, (2 * i,)))
+            factors.append(take(freqs, (2 * i + 1,)))
+        else:
+            factors.append(take(tau_m, (2 * f, 2 * f + 1, 2 * i)))
+            factors.append(take(tau_f, (2 * m, 2 * m + 1, 2 * i + 1)))
+        if i in wts:
+            factors.append(((BATCH, 2 * i, 2 * i + 1), wts[i]))
+    out = np.asarray(contract(factors, (BATCH, 2 * mp, 2 * mp + 1)))
+    if out.ndim == 2:  # pragma: no cover - no typed person: no batch axis
+        out = np.broadcast_to(out, (bsz, n, n))
+    return out
+
+
+def _shape_key(ped: Pedigree, mp: int, typed: tuple[int, ...]) -> tuple:
+    return (tuple(ped.father.tolist()), tuple(ped.mother.tolist()), mp, typed)
+
+
+def build_tables(
+    families: Sequence[FamilyInput], markers: Sequence[Marker], *, chunk: int = 512
+) -> list[FamilyTables]:
+    """Tables for many missing persons, computed in batches of families with the same shape.
+
+    Families whose references are fully typed with exact genotypes at a marker are batched
+    (one contraction per shape and marker); any other (partial genotypes) falls back to
+    :func:`marker_table`. Results equal :func:`family_tables`.
+    """
+    per_family: list[dict[str, MarkerTable]] = [dict() for _ in families]
+    for marker in markers:
+        groups: dict[tuple, list[int]] = {}
+        for k, fam in enumerate(families):
+            ped = fam.pedigree
+            mp = ped.index(fam.missing)
+            at = {p: g[marker.name] for p, g in fam.genotypes.items() if marker.name in g and p in ped.labels}
+            at.pop(fam.missing, None)
+            if any(g[1] is None for g in at.values()):
+                per_family[k][marker.name] = marker_table(ped, fam.missing, marker, at)
+                continue
+            typed = tuple(sorted(ped.index(p) for p in at))
+            groups.setdefault(_shape_key(ped, mp, typed), []).append(k)
+        for members in groups.values():
+            for start in range(0, len(members), chunk):
+                _batch_marker(families, members[start:start + chunk], marker, per_family)
+    return [
+        FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
+        for k, f in enumerate(families)
+    ]
+
+
+def _batch_marker(
+    families: Sequence[FamilyInput], members: list[int], marker: Marker, per_family: list[dict[str, MarkerTable]]
+) -> None:
+    first = families[members[0]]
+    ped = first.pedigree
+    mp = ped.index(first.missing)
+    typed_labels = [lab for lab in ped.labels if lab in first.genotypes and marker.name in first.genotypes[lab]]
+    typed_labels = [lab for lab in typed_labels if lab != first.missing]
+    typed = [ped.index(lab) for lab in typed_labels]
+    with_rest = _needs_rest(marker, ped, set(typed_labels) | {first.missing}, mutation=True)
+    space = _space(marker, with_rest, mutation=True)
+    n = space.n
+    if not typed:
+        ones = np.ones(n_genotypes(n))
+        for k in members:
+            per_family[k][marker.name] = MarkerTable(marker.name, space.labels, ones, np.zeros(ones.size, bool), 1.0)
+        return
+    index = space.index
+    pairs = np.empty((len(members), len(typed), 2), dtype=np.int64)
+    for row, k in enumerate(members):
+        fam = families[k]
+        fped = fam.pedigree
+        for t, i in enumerate(typed):
+            g = fam.genotypes[fped.labels[i]][marker.name]
+            try:
+                pairs[row, t] = (index[g[0]], index[g[1]])
+            except KeyError as exc:
+                raise KeyError(f"family {fam.family}, marker {marker.name}: allele {exc} not in the table") from None
+    joint = _batched_joint(ped, mp, space, typed, pairs)
+    mutating = marker.mutation is not None and not marker.mutation.is_trivial()
+    lumpable_or_none = True
+    if mutating:
+        half = np.zeros(len(marker.alleles), dtype=bool)
+        half[len(marker.alleles) // 2:] = True
+        lumpable_or_none = is_lumpable(marker.mutation.female.matrix, half) and is_lumpable(
+            marker.mutation.male.matrix, half
+        )
+    unord = _unordered_batch(joint)
+    if lumpable_or_none:
+        fam_lik = joint.sum(axis=(1, 2))
+    else:  # stepwise: the family alone may lump differently; compute it exactly per family
+        fam_lik = np.array([
+            marker_likelihood(
+                families[k].pedigree,
+                marker,
+                {lab: g[marker.name] for lab, g in families[k].genotypes.items()
+                 if marker.name in g and lab != families[k].missing},
+            )
+            for k in members
+        ])
+    hw = _hw(space.freqs)
+    if mutating:
+        j0 = _batched_joint(ped, mp, _space(marker, with_rest, mutation=False), typed, pairs)
+        excluded = _unordered_batch(j0) == 0
+    else:
+        excluded = unord == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = unord / (fam_lik[:, None] * hw[None, :])
+    lr[:, hw == 0] = 0.0
+    lr[fam_lik == 0, :] = np.nan
+    for row, k in enumerate(members):
+        per_family[k][marker.name] = MarkerTable(
+            marker.name, space.labels, lr[row], excluded[row], float(fam_lik[row])
+        )
