@@ -260,3 +260,18 @@ def test_cookie_settings_are_secure() -> None:
     assert settings_["httponly"] and settings_["secure"] and settings_["samesite"] == "strict"
     assert settings_["max_age"] == 8 * 3600
     assert session_cookie_settings(secure=False)["secure"] is False
+
+
+def test_case_secrets_for_the_family_portal(policy: AuthPolicy) -> None:
+    from mpid.security.auth import hash_case_secret, new_case_secret, verify_case_secret
+
+    secret = new_case_secret()
+    assert len(secret) == 11 and secret[5] == "-"
+    assert not set(secret) & set("01IO")
+    stored = hash_case_secret(secret, policy)
+    assert stored.startswith("$argon2id$")
+    assert verify_case_secret(stored, secret, policy)
+    assert verify_case_secret(stored, " " + secret.lower().replace("-", " ") + " ", policy)
+    assert not verify_case_secret(stored, new_case_secret(), policy)
+    assert not verify_case_secret(None, secret, policy)
+    assert len({new_case_secret() for _ in range(200)}) == 200

@@ -147,3 +147,19 @@ def test_invariants_hold_for_any_consent(consent: Consent, principal: Principal,
         assert has_permission(principal, Permission.GENETIC_READ)
     if d.usable_in_matching:
         assert has_permission(principal, Permission.MATCH_RUN)
+
+
+def test_consent_from_a_register_row() -> None:
+    from datetime import date
+    from types import SimpleNamespace
+
+    row = SimpleNamespace(identification=True, shared_with_agencies=["ICRC"], court_use=True, withdrawn_on=None)
+    consent = Consent.from_record(row)
+    assert consent.scopes == {S.IDENTIFICATION_ONLY, S.SHARE_WITH_AGENCIES, S.COURT_USE}
+    assert consent.shares_with("icrc")
+    withdrawn = Consent.from_record(SimpleNamespace(identification=True, shared_with_agencies=[],
+                                                    court_use=False, withdrawn_on=date(2026, 3, 1)))
+    assert withdrawn.withdrawn_at == T0
+    assert withdrawn.scopes == {S.IDENTIFICATION_ONLY}
+    assert not donor_usable_in_matching(withdrawn, at=T0)
+    assert donor_usable_in_matching(withdrawn, at=T0 - timedelta(microseconds=1))

@@ -37,7 +37,9 @@ __all__ = [
     "bearer_token",
     "change_password",
     "create_user",
+    "hash_case_secret",
     "hash_password",
+    "new_case_secret",
     "hash_token",
     "issue_token",
     "lock_user",
@@ -47,6 +49,7 @@ __all__ = [
     "revoke_user_tokens",
     "session_cookie_settings",
     "unlock_user",
+    "verify_case_secret",
     "verify_password",
 ]
 
@@ -113,6 +116,34 @@ def verify_password(password_hash: str, password: str, policy: AuthPolicy = DEFA
         return policy.hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# Case secrets for the family portal: 10 characters from an alphabet without look-alikes (~50 bits),
+# hashed with argon2id like passwords; guessing is further throttled by the portal's rate limit.
+_SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_case_secret(length: int = 10) -> str:
+    """A fresh secret for a family to query their case on the portal (shown once, stored hashed)."""
+    raw = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
+    return "-".join(raw[i: i + 5] for i in range(0, length, 5))
+
+
+def _normalise_case_secret(secret: str) -> str:
+    return "".join(ch for ch in secret.upper() if ch.isalnum())
+
+
+def hash_case_secret(secret: str, policy: AuthPolicy = DEFAULT_POLICY) -> str:
+    """The argon2id hash stored for a case secret (case, spaces and dashes ignored)."""
+    return hash_password(_normalise_case_secret(secret), policy)
+
+
+def verify_case_secret(secret_hash: str | None, secret: str, policy: AuthPolicy = DEFAULT_POLICY) -> bool:
+    """True when ``secret`` matches the stored hash; a case without a secret never matches."""
+    if not secret_hash:
+        verify_password(_dummy_hash(policy), secret, policy)
+        return False
+    return verify_password(secret_hash, _normalise_case_secret(secret), policy)
 
 
 def _check_password_strength(password: str, username: str, policy: AuthPolicy) -> None:

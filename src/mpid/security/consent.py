@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from mpid.security.roles import Permission, Principal, Role, has_permission
 
@@ -67,6 +68,21 @@ class Consent:
     ) -> Consent:
         """Build from plain values (strings as stored in the register)."""
         return cls(frozenset(ConsentScope(s) for s in scopes), frozenset(agencies), withdrawn_at)
+
+    @classmethod
+    def from_record(cls, record: Any) -> Consent:
+        """Build from a register consent row (``identification``, ``shared_with_agencies``, ``court_use``,
+        ``withdrawn_on``); a withdrawal date counts from the start of that day, UTC."""
+        scopes = {ConsentScope.IDENTIFICATION_ONLY} if getattr(record, "identification", True) else set()
+        agencies = list(getattr(record, "shared_with_agencies", None) or [])
+        if agencies:
+            scopes.add(ConsentScope.SHARE_WITH_AGENCIES)
+        if getattr(record, "court_use", False):
+            scopes.add(ConsentScope.COURT_USE)
+        withdrawn = getattr(record, "withdrawn_on", None) or getattr(record, "withdrawn_at", None)
+        if isinstance(withdrawn, date) and not isinstance(withdrawn, datetime):
+            withdrawn = datetime.combine(withdrawn, time.min, tzinfo=UTC)
+        return cls(frozenset(scopes), frozenset(agencies), withdrawn)
 
     def is_withdrawn(self, at: datetime | None = None) -> bool:
         """True once withdrawn (at ``at``, or ever if no time is given)."""
