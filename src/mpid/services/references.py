@@ -23,6 +23,7 @@ __all__ = [
     "define_family",
     "family_of",
     "record_consent",
+    "register_donor",
     "validate_pedigree",
     "withdraw_consent",
 ]
@@ -153,6 +154,25 @@ def add_donor(
         reason=f"reference donor {donor.pseudonym} ({key}) registered",
     )
     log.info("donor %s added to family %s as %s", donor.pseudonym, family.code, key)
+    return donor
+
+
+def register_donor(
+    session: Session,
+    *,
+    sex: Sex = Sex.UNKNOWN,
+    stated_relationship: str | None = None,
+    pseudonym: str | None = None,
+    consent: ConsentInput | None = None,
+) -> Donor:
+    """Register a donor not (yet) placed in any pedigree, e.g. a lab reference with no known family."""
+    if pseudonym is not None and find_donor_by_pseudonym(session, pseudonym) is not None:
+        raise ConflictError(f"donor pseudonym {pseudonym!r} is already used", field="pseudonym")
+    donor = Donor(pseudonym=pseudonym or new_donor_pseudonym(session), sex=sex, stated_relationship=stated_relationship)
+    session.add(donor)
+    session.flush()
+    if consent is not None:
+        record_consent(session, donor, consent)
     return donor
 
 
