@@ -48,6 +48,14 @@ DEDUPE_COLUMNS = (
     "birth_date", "birth_place", "missing_date", "missing_place",
 )
 
+# Dates on which each district was overrun (public history): most people went missing then.
+_EVENT_DATES = {
+    "Xocalı": dt.date(1992, 2, 26), "Şuşa": dt.date(1992, 5, 8), "Laçın": dt.date(1992, 5, 18),
+    "Kəlbəcər": dt.date(1993, 4, 3), "Ağdərə": dt.date(1993, 6, 27), "Ağdam": dt.date(1993, 7, 23),
+    "Füzuli": dt.date(1993, 8, 23), "Cəbrayıl": dt.date(1993, 8, 23), "Qubadlı": dt.date(1993, 8, 31),
+    "Zəngilan": dt.date(1993, 10, 29), "Xocavənd": dt.date(1992, 10, 2), "Tərtər": dt.date(1993, 6, 1),
+    "Xankəndi": dt.date(1991, 12, 1),
+}
 _REGIONS = {
     "Şuşa": "Karabakh", "Ağdam": "Karabakh", "Laçın": "Karabakh", "Kəlbəcər": "Karabakh",
     "Füzuli": "Karabakh", "Cəbrayıl": "Karabakh", "Qubadlı": "Karabakh", "Zəngilan": "Karabakh",
@@ -145,9 +153,14 @@ class NoiseLevels:
     missing_missing_place: float = 0.2
     birth_year_error: float = 0.03
     missing_date_shift: float = 0.3  # families remember the day differently
+    wrong_place: float = 0.04  # another district given (residence, nearest town)
+    wrong_sex: float = 0.01
     swapped_names: float = 0.02
     within_agency_duplicate: float = 0.03
     given_initial_only: float = 0.01
+
+
+_FRONT_PLACES = [form for form in PLACES if form.az in _EVENT_DATES]
 
 
 def _weighted(forms: Sequence[NameForm], rng: random.Random) -> NameForm:
@@ -167,8 +180,14 @@ def generate_person_identities(n: int, rng: random.Random, *, sibling_rate: floa
         surname = _weighted(SURNAMES, rng)
         father = _weighted(MALE_GIVEN_NAMES, rng)
         birth_place = _weighted(PLACES, rng)
-        missing_place = birth_place if rng.random() < 0.6 else _weighted(PLACES, rng)
-        missing_date = _random_date(rng, dt.date(1988, 1, 1), dt.date(1995, 12, 31))
+        missing_place = birth_place
+        if birth_place.az not in _EVENT_DATES or rng.random() < 0.3:
+            missing_place = rng.choice(_FRONT_PLACES)
+        event = _EVENT_DATES.get(missing_place.az)
+        if event is not None and rng.random() < 0.75:
+            missing_date = event + dt.timedelta(days=round(rng.expovariate(1 / 4)))
+        else:
+            missing_date = _random_date(rng, dt.date(1988, 2, 1), dt.date(1994, 5, 12))
         family_size = 1
         if rng.random() < sibling_rate:
             family_size = rng.choice([2, 2, 2, 3])
@@ -226,6 +245,8 @@ def _format_date(date: dt.date, style: AgencyStyle, rng: random.Random, noise: N
     year, month, day = date.year, date.month, date.day
     if allow_year_error and rng.random() < noise.birth_year_error:
         year += rng.choice([-1, 1, -1, 1, -10, 10])
+        if (month, day) == (2, 29):
+            day = 28
     draw = rng.random()
     if draw < style.year_only_rate:
         return f"{year:04d}"
@@ -262,7 +283,8 @@ def _write_report(person: PersonIdentity, source: str, style: AgencyStyle, recor
         patronymic = ""
     if rng.random() < 0.03:
         family, given = family.upper(), given.upper()
-    sex = "" if rng.random() < noise.missing_sex else style.sex_labels[0 if person.sex == "M" else 1]
+    true_sex = person.sex if rng.random() >= noise.wrong_sex else ("F" if person.sex == "M" else "M")
+    sex = "" if rng.random() < noise.missing_sex else style.sex_labels[0 if true_sex == "M" else 1]
     birth_date = "" if rng.random() < noise.missing_birth_date else _format_date(
         person.birth_date, style, rng, noise, allow_year_error=True)
     missing = person.missing_date
@@ -270,10 +292,14 @@ def _write_report(person: PersonIdentity, source: str, style: AgencyStyle, recor
         missing += dt.timedelta(days=rng.randint(-20, 20))
     missing_date = "" if rng.random() < noise.missing_missing_date else _format_date(
         missing, style, rng, noise, allow_year_error=False)
-    birth_place = "" if rng.random() < noise.missing_birth_place else render_name(
-        person.birth_place_form, name_style, rng)
+    birth_form, missing_form = person.birth_place_form, person.missing_place_form
+    if rng.random() < noise.wrong_place:
+        birth_form = _weighted(PLACES, rng)
+    if rng.random() < noise.wrong_place:
+        missing_form = _weighted(PLACES, rng)
+    birth_place = "" if rng.random() < noise.missing_birth_place else render_name(birth_form, name_style, rng)
     missing_place = "" if rng.random() < noise.missing_missing_place else render_name(
-        person.missing_place_form, name_style, rng)
+        missing_form, name_style, rng)
     return AgencyReport(record_id, source, family, given, patronymic, sex, birth_date, birth_place,
                         missing_date, missing_place, person.person_id)
 

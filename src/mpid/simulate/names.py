@@ -115,6 +115,55 @@ Heydərov Гейдаров 2
 Əsədov Асадов 1
 Rəsulov Расулов 1
 Qədirov Кадыров 1
+Əkbərov Акперов 0.5
+Əzizov Азизов 1
+Bəşirov Баширов 0.5
+Cahangirov Джахангиров 0.5
+Dadaşov Дадашов 1
+Fətəliyev Фаталиев 0.5
+Hətəmov Гатамов 0.5
+İmanov Иманов 1
+Kərimzadə Керимзаде 0.3
+Mikayılov Микаилов 1
+Nuriyev Нуриев 1
+Osmanov Османов 0.5
+Pənahov Панахов 0.5
+Ramazanov Рамазанов 1
+Sabirov Сабиров 0.5
+Talıbov Талыбов 0.5
+Usubov Усубов 0.5
+Vahabov Вахабов 0.5
+Yaqubov Ягубов 0.5
+Zülfüqarov Зульфугаров 0.5
+Şirinov Ширинов 0.5
+Xanlarov Ханларов 0.5
+Əhmədli Ахмедли 0.3
+Hüseynli Гусейнли 0.3
+Qəhrəmanov Гахраманов 0.5
+Məlikov Меликов 0.5
+İsgəndərov Искендеров 0.5
+Ələkbərov Алекперов 0.5
+Nəcəfov Наджафов 1
+Şahbazov Шахбазов 0.5
+Mirzəyev Мирзоев 1
+Qafarov Гафаров 0.5
+Həşimov Гашимов 0.5
+Səlimov Салимов 0.5
+Bəylərov Бейлеров 0.3
+Əsədullayev Асадуллаев 0.5
+Hidayətov Гидаятов 0.3
+Eminov Эминов 0.5
+Mahmudov Махмудов 1
+Ədalətov Адалатов 0.3
+Veysəlov Вейсалов 0.3
+Tahirov Тагиров 0.5
+Nəsibov Насибов 0.5
+Məhərrəmov Магеррамов 1
+Rəsulzadə Расулзаде 0.3
+Axundov Ахундов 0.5
+Kazımlı Кязимли 0.3
+Zamanov Заманов 0.5
+Qənbərov Ганбаров 0.5
 """)
 
 MALE_GIVEN_NAMES = _table("""
@@ -178,6 +227,46 @@ Sabir Сабир 1
 Etibar Этибар 1
 Telman Тельман 1
 Oqtay Октай 1
+Akif Акиф 1
+Azər Азер 1
+Bəxtiyar Бахтияр 1
+Elxan Эльхан 1
+Elman Эльман 1
+Fikrət Фикрет 1
+Firudin Фирудин 0.5
+Hikmət Хикмет 1
+Xaqani Хагани 0.5
+İlqar Ильгар 1
+Kənan Кенан 0.5
+Mais Маис 0.5
+Malik Малик 0.5
+Nadir Надир 0.5
+Nurlan Нурлан 0.5
+Polad Полад 0.5
+Rafiq Рафик 1
+Rasim Расим 1
+Sahib Сахиб 0.5
+Seymur Сеймур 0.5
+Şamil Шамиль 0.5
+Tahir Тахир 1
+Teymur Теймур 0.5
+Ülvi Ульви 0.5
+Vasif Васиф 0.5
+Yaşar Яшар 0.5
+Zahid Захид 0.5
+Əbülfəz Абульфаз 0.5
+Ənvər Анвар 0.5
+Əziz Азиз 1
+Cəmil Джамиль 0.5
+Mirzə Мирза 0.5
+Novruz Новруз 0.5
+Qabil Габиль 0.5
+Ramiz Рамиз 1
+Rüfət Руфат 0.5
+Sərvər Сарвар 0.5
+Vidadi Видади 0.5
+Yunis Юнис 0.5
+Zöhrab Зохраб 0.5
 """)
 
 FEMALE_GIVEN_NAMES = _table("""
@@ -219,6 +308,32 @@ Səkinə Сакина 1
 Rəhilə Рахиля 1
 Tamilla Тамилла 1
 Firuzə Фируза 1
+Afaq Афаг 0.5
+Bahar Бахар 0.5
+Dilarə Дилара 0.5
+Esmira Эсмира 0.5
+Gülbəniz Гюльбениз 0.5
+Humay Гумай 0.5
+İlahə Илаха 0.5
+Jalə Жала 0.5
+Kəmalə Кямаля 0.5
+Lamiyə Ламия 0.5
+Mələk Малак 0.5
+Nailə Наиля 1
+Ofelya Офелия 0.3
+Pəri Пери 0.5
+Rəqsanə Рагсана 0.5
+Sona Сона 0.5
+Şəfiqə Шафига 0.5
+Tünzalə Тунзаля 0.3
+Validə Валида 0.5
+Yeganə Егана 0.5
+Zülfiyyə Зульфия 0.5
+Ədilə Адиля 0.5
+Gülxanım Гюльханым 0.3
+Mətanət Матанат 0.5
+Sədaqət Садагат 0.5
+Zemfira Земфира 0.5
 """)
 
 # Districts and towns, most of them in the regions where people went missing.
@@ -304,7 +419,7 @@ def az_to_russian(text: str) -> str:
     while index < len(lowered):
         char = lowered[index]
         following = lowered[index + 1] if index + 1 < len(lowered) else ""
-        if char == "y" and following in "aeuo":
+        if char == "y" and following and following in "aeuo":
             out.append({"a": "я", "e": "е", "u": "ю", "o": "ё"}[following])
             index += 2
             continue
