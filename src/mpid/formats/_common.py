@@ -23,12 +23,22 @@ __all__ = [
 IGNORED_ALLELE_TEXTS = frozenset({"", "?", "NA", "N/A", "NAN", "-"})
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a text file whatever its BOM (UTF-8, UTF-16) or legacy encoding (cp1252, latin-1)."""
+def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+    """Read a text file: UTF-8 (BOM or not), UTF-16 with BOM, else cp1251 or cp1252 by a heuristic.
+
+    Legacy files are guessed: when most non-ASCII bytes stand next to other non-ASCII bytes
+    (whole words, as in Russian text) the file is read as cp1251, otherwise as cp1252 (Latin
+    text with an accented letter here and there). Pass ``encoding`` to skip the guess.
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FormatError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    if encoding is not None:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise FormatError(str(path), f"cannot decode file as {encoding}: {exc}") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -40,10 +50,10 @@ def read_text(path: str | os.PathLike[str]) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    high = [i for i, byte in enumerate(data) if byte >= 0x80]
+    paired = sum(1 for i in high if (i > 0 and data[i - 1] >= 0x80) or (i + 1 < len(data) and data[i + 1] >= 0x80))
+    codec = "cp1251" if high and paired / len(high) > 0.5 else "cp1252"
+    return data.decode(codec, errors="replace")
 
 
 def check_single_allele_rule(path: str, single_allele: str) -> None:
