@@ -40,7 +40,6 @@ from mpid.registry.models import (
     DatePrecision,
     Donor,
     ImportBatch,
-    MissingPerson,
     RemainsKind,
     Sample,
     SampleType,
@@ -101,7 +100,7 @@ class ImportOptions:
     barcode_prefix: str = ""
     """familias/refcase: prefix for generated bar codes and codes (keeps several cases apart)."""
     mapping: dict[str, str] | None = None
-    """register: column mapping for :func:`mpid.formats.registerlist.parse_register_list`."""
+    """register: column mapping for :func:`mpid.formats.register_lists.parse_register_list`."""
     source_agency: str | None = None
     """register: the agency of rows that do not name one."""
     consent_given_on: date | None = None
@@ -255,16 +254,15 @@ def _parse_familias(path: str, options: ImportOptions) -> FamiliasProject:
 
 
 def _parse_frequencies(path: str, options: ImportOptions) -> list[Any]:
-    from mpid.formats import frequencies
+    from mpid.formats.frequencies import parse_frequency_table
 
-    parsed = frequencies.parse_frequency_table(path, kind=options.frequency_kind)
-    return list(parsed) if isinstance(parsed, list | tuple) else [parsed]
+    return list(parse_frequency_table(path, kind=options.frequency_kind))
 
 
 def _parse_register(path: str, options: ImportOptions) -> list[RegisterRow]:
-    from mpid.formats import registerlist
+    from mpid.formats.register_lists import parse_register_list
 
-    return list(registerlist.parse_register_list(path, mapping=options.mapping))
+    return list(parse_register_list(path, mapping=options.mapping))
 
 
 def _parse_refcase(path: str, options: ImportOptions) -> dict[str, Any]:
@@ -674,11 +672,9 @@ def _store_remains_profile(
 
 # ----------------------------------------------------------------------------- register lists
 
-_REPORT_FIELDS = {
-    "case_code", "source_agency", "source_reference", "full_name", "name_original", "name_script",
-    "patronymic", "patronymic_original", "sex", "birth_date", "reported_on", "reporter_name",
-    "reporter_relationship", "region", "disappeared_on", "disappearance_place", "circumstances",
-}  # fmt: skip
+# Fields of :data:`mpid.formats.register_lists.REGISTER_FIELDS` that are not columns of a report
+# are kept in the report's ``details``.
+_DETAIL_FIELDS = ("birth_place", "notes")
 
 
 def _apply_register(run: _ImportRun, rows: Sequence[RegisterRow]) -> None:
@@ -692,17 +688,16 @@ def _apply_register(run: _ImportRun, rows: Sequence[RegisterRow]) -> None:
 
 
 def _register_row(run: _ImportRun, row: RegisterRow) -> bool:
-    f = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.fields.items()}
-    f = {k: v for k, v in f.items() if v not in (None, "")}
-    agency = f.get("source_agency") or run.options.source_agency
+    f = {k: v.strip() for k, v in row.fields.items() if isinstance(v, str) and v.strip()}
+    agency = f.get("source") or run.options.source_agency
     if not agency:
-        raise RegisterError("no source agency (column or --agency option)", field="source_agency")
-    reference = f.get("source_reference")
+        raise RegisterError("no source agency (a 'source' column or the --agency option)", field="source")
+    reference = f.get("record_id")
     if reference and find_report(run.session, agency, reference) is not None:
-        return False  # already registered from an earlier list: unchanged
-    name_original = f.get("name_original") or f.get("full_name")
+        return False  # registered from an earlier list: unchanged
+    name_original = " ".join(f[k] for k in ("family_name", "given_name", "patronymic") if k in f)
     if not name_original:
-        raise RegisterError("no name", field="name_original")
+        raise RegisterError("no name (family_name or given_name)", field="family_name")
 
     def dated(key: str) -> tuple[date | None, DatePrecision | None]:
         try:
@@ -711,8 +706,8 @@ def _register_row(run: _ImportRun, row: RegisterRow) -> bool:
             raise RegisterError(exc.message, field=key) from None
 
     birth_date, precision = dated("birth_date")
-    reported_on, _ = dated("reported_on")
-    disappeared_on, _ = dated("disappeared_on")
+    reported_on, _ = dated("report_date")
+    disappeared_on, _ = dated("missing_date")
     try:
         sex = Sex.from_code(f.get("sex"))
     except ValueError as exc:
@@ -721,33 +716,27 @@ def _register_row(run: _ImportRun, row: RegisterRow) -> bool:
         source_agency=agency,
         source_reference=reference,
         name_original=name_original,
-        full_name=f.get("full_name"),
-        name_script=f.get("name_script") or _script_of(name_original),
-        patronymic_original=f.get("patronymic") or f.get("patronymic_original"),
+        full_name=name_original,
+        name_script=_script_of(name_original),
+        patronymic_original=f.get("patronymic"),
         sex=sex,
         birth_date=birth_date,
         birth_date_precision=precision,
         birth_date_original=f.get("birth_date"),
         reported_on=reported_on,
-        reporter_name=f.get("reporter_name"),
-        reporter_relationship=f.get("reporter_relationship"),
+        reporter_name=f.get("reporter"),
         region=f.get("region"),
         disappeared_on=disappeared_on,
-        disappearance_place=f.get("disappearance_place"),
-        circumstances=f.get("circumstances"),
-        details={k: v for k, v in f.items() if k not in _REPORT_FIELDS},
+        disappearance_place=f.get("missing_place"),
+        details={k: f[k] for k in _DETAIL_FIELDS if k in f},
     )
-    case_code = f.get("case_code")
-    existing: MissingPerson | None = find_missing_person_by_case_code(run.session, case_code) if case_code else None
     register_report(
         run.session,
         report,
-        case=existing,
-        case_code=case_code if existing is None else None,
         actor=run.options.actor,
         import_batch_id=run.batch.id,
         source_line=row.line,
-        provenance={"file": run.file_name, "line": row.line},
+        provenance={"file": run.file_name, "line": row.line, "source_agency": agency},
     )
     return True
 

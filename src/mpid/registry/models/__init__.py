@@ -1,8 +1,9 @@
 """Every table of the register.
 
-Importing this package imports every model module in it (its own and those other parts of
-mpid add here, e.g. security's users and audit log), so ``Base.metadata`` is complete for
-Alembic and ``create_all``. A new model module is a new file in this package.
+Importing this package imports every model module in it and the model modules other parts of
+mpid keep next to their code (:data:`EXTERNAL_MODEL_MODULES`, e.g. security's users and audit
+log), so ``Base.metadata`` is complete for Alembic and ``create_all``. A new model module is a
+new file in this package, or a new entry in that tuple; either needs a migration.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from mpid.registry.models.imports import ImportBatch
 from mpid.registry.models.outcomes import CandidateMatch, Identification, MatchRun, Notification, Review
 
 __all__ = [
+    "EXTERNAL_MODEL_MODULES",
     "Base",
     "CandidateMatch",
     "CaseStatus",
@@ -75,10 +77,16 @@ __all__ = [
 ]
 
 
+# Tables defined outside this package on the same Base (each must be in the migration chain).
+EXTERNAL_MODEL_MODULES: tuple[str, ...] = ("mpid.security.models",)
+
+
 def _import_all_model_modules() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
+    for name in EXTERNAL_MODEL_MODULES:
+        importlib.import_module(name)
 
 
 _import_all_model_modules()
