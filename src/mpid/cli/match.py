@@ -1,0 +1,110 @@
+"""`mpid match CASE.json`: pairwise LRs, exclusions and (with --joint) joint identification of a DVI case."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mpid.formats.refcase import Refcase, RefcaseError, load_refcase
+from mpid.formats.refcase_results import json_number
+from mpid.genetics.likelihood import marker_likelihood
+from mpid.matching.search import RemainsProfile, pairwise_matrices
+from mpid.matching.tables import FamilyInput
+
+
+def dvi_pairwise_results(case: Refcase) -> dict[str, Any]:
+    """``pairwise_lr``, ``exclusion_matrix``, ``baseline_loglik`` and ``pairings_default`` of a DVI case."""
+    fams: list[FamilyInput] = []
+    mp_sex: dict[str, int] = {}
+    for fam in case.families:
+        refs = {p: case.genotypes[p] for p in fam.pedigree.labels if p in case.genotypes and p not in fam.missing}
+        for mp in fam.missing:
+            fams.append(FamilyInput(fam.name, fam.pedigree, mp, refs))
+            mp_sex[mp] = int(fam.pedigree.sex[fam.pedigree.index(mp)])
+    victims = [RemainsProfile(v, case.genotypes.get(v, {}), sex) for v, sex in case.victims.items()]
+    lr, excl = pairwise_matrices(victims, fams, case.markers)
+    missing = [f.missing for f in fams]
+    pairwise = {
+        v.remains_id: {m: json_number(float(lr[i, j])) for j, m in enumerate(missing)} for i, v in enumerate(victims)
+    }
+    exclusions = {
+        v.remains_id: {m: (None if math.isnan(excl[i, j]) else int(excl[i, j])) for j, m in enumerate(missing)}
+        for i, v in enumerate(victims)
+    }
+
+    def ln_total(liks: list[float]) -> float | None:
+        return None if any(x == 0 for x in liks) else math.fsum(math.log(x) for x in liks)
+
+    from mpid.genetics.pedigree import Pedigree
+
+    baseline_v = {}
+    for v, sex in case.victims.items():
+        single = Pedigree.from_records([{"id": v, "father": None, "mother": None, "sex": sex}])
+        g = case.genotypes.get(v, {})
+        baseline_v[v] = ln_total(
+            [marker_likelihood(single, m, {v: g[m.name]}) if m.name in g else 1.0 for m in case.markers]
+        )
+    baseline_f = {}
+    for fam in case.families:
+        liks = []
+        for m in case.markers:
+            at = {p: g[m.name] for p, g in case.genotypes.items() if p in fam.pedigree.labels and m.name in g}
+            liks.append(marker_likelihood(fam.pedigree, m, at))
+        baseline_f[fam.name] = ln_total(liks)
+    pairings = {
+        v: ["*"] + [m for m in missing if not (sex and mp_sex[m] and mp_sex[m] != sex)]
+        for v, sex in case.victims.items()
+    }
+    return {
+        "pairwise_lr": pairwise,
+        "exclusion_matrix": exclusions,
+        "baseline_loglik": {"victims": baseline_v, "families": baseline_f},
+        "pairings_default": pairings,
+    }
+
+
+def match(
+    case_file: Path = typer.Argument(..., help="A DVI case in the refcase JSON schema (category 'dvi')."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON in the case's 'expected' layout."),
+    joint: bool = typer.Option(False, "--joint", help="Also solve jointly: joint table, marginals, undisputed, dviSolve."),
+) -> None:
+    """Blind pairwise matching of every victim against every missing person of a DVI case."""
+    try:
+        case = load_refcase(case_file)
+        if case.category != "dvi":
+            raise RefcaseError("category", f"`mpid match` takes 'dvi' cases; use `mpid kinship` for {case.category!r}",
+                               str(case_file))
+        result = dvi_pairwise_results(case)
+        if joint:
+            from mpid.matching.joint import joint_results
+
+            result.update(joint_results(case))
+    except (RefcaseError, ValueError, KeyError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot read {case_file}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        json.dump({"case_id": case.case_id, "category": case.category, "expected": result}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    console = Console()
+    missing = [m for f in case.families for m in f.missing]
+    console.print(f"[bold]{case.case_id}[/]: {len(case.victims)} victims × {len(missing)} missing persons")
+    table = Table("victim", *missing)
+    for v, row in result["pairwise_lr"].items():
+        table.add_row(v, *["—" if row[m] is None else f"{row[m]:.3g}" for m in missing])
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `match` to the CLI (case files; matching over the register is `mpid run-match`)."""
+    app.command("match")(match)

@@ -1,0 +1,332 @@
+"""Blind search: every remains profile against every missing person of every family.
+
+For remains r and missing person MP of family f, LR = Π_markers T_f,m(g_r,m)
+(:mod:`mpid.matching.tables`), with partial or degraded genotypes summed exactly:
+T = Σ_g W(g)P(g)T(g) / Σ_g W(g)P(g). The posterior that r is MP, with prior π
+(default 1 / number of missing persons in scope), is LR·π / (LR·π + 1 − π).
+
+Candidates are the pairs with LR ≥ the threshold (default 10³); nothing is truncated:
+a family with many candidates keeps them all. Families are processed in blocks (tables
+for a block are built, searched, dropped), so memory is bounded; a block's search skips
+pairs that can no longer reach the threshold (the remaining markers' best table values
+are an upper bound). Engines differ only in where blocks run: ``local`` (numba threads
+on this machine) or ``dask`` (a dask.distributed cluster).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+import mpid
+from mpid.genetics.markers import Marker
+from mpid.genetics.profiles import Genotype, genotype_weights
+
+from .kernels import search_block
+from .tables import FamilyInput, FamilyTables, build_tables, genotype_index, n_genotypes
+
+__all__ = [
+    "Candidate",
+    "LocalEngine",
+    "MatchEngine",
+    "RemainsProfile",
+    "SearchResult",
+    "SearchSettings",
+    "blind_search",
+    "encode_remains",
+    "posterior_probability",
+    "search_family_block",
+]
+
+
+@dataclass(frozen=True)
+class RemainsProfile:
+    """A remains sample's profile: genotypes per marker, sex (0 unknown) and dropout probability."""
+
+    remains_id: str
+    genotypes: dict[str, Genotype]
+    sex: int = 0
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Settings of a search, stored with its results so the run can be repeated."""
+
+    threshold_lr: float = 1e3
+    prior: float | None = None  # None: 1 / number of missing persons in scope
+    family_block: int = 1000
+    prune: bool = True
+    engine: str = "local"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A remains–missing-person pair whose LR reached the threshold."""
+
+    remains_id: str
+    family: str
+    missing: str
+    lr: float
+    n_exclusions: int
+    n_markers_compared: int
+    prior: float
+    posterior: float
+
+    @property
+    def log10_lr(self) -> float:
+        return math.log10(self.lr) if self.lr > 0 else -math.inf
+
+
+@dataclass
+class SearchResult:
+    """Ranked candidates (highest LR first) with the settings and versions that produced them."""
+
+    candidates: list[Candidate]
+    settings: SearchSettings
+    n_remains: int
+    n_missing: int
+    n_pairs: int
+    code_version: str = mpid.__version__
+    markers: list[str] = field(default_factory=list)
+
+
+def posterior_probability(lr: float, prior: float) -> float:
+    """P(H1 | data) = LR·π / (LR·π + 1 − π)."""
+    if math.isinf(lr):
+        return 1.0
+    num = lr * prior
+    return num / (num + (1.0 - prior))
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EncodedRemains:
+    """Remains in the kernel's sparse layout, plus what candidates need afterwards."""
+
+    ids: list[str]
+    sex: np.ndarray
+    ptr: np.ndarray
+    cols: np.ndarray
+    coefs: np.ndarray
+    offsets: np.ndarray  # column offset of each marker's table
+    n_columns: int
+    n_typed: np.ndarray  # markers typed per remains
+
+
+def _marker_space(marker: Marker) -> tuple[dict[str, int], np.ndarray]:
+    """Allele index and frequencies of a marker's table space (alleles + remainder)."""
+    idx = {a: i for i, a in enumerate(marker.alleles)}
+    freqs = np.append(marker.freqs, 1.0 - float(np.sum(marker.freqs)))
+    return idx, freqs
+
+
+def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker]) -> EncodedRemains:
+    """Sparse encoding: an exact genotype is one column; partial/degraded ones a weighted set."""
+    offsets = np.zeros(len(markers) + 1, dtype=np.int64)
+    for k, m in enumerate(markers):
+        offsets[k + 1] = offsets[k] + n_genotypes(len(m.alleles) + 1)
+    spaces = [_marker_space(m) for m in markers]
+    ptr = np.zeros((len(remains), len(markers) + 1), dtype=np.int64)
+    cols: list[int] = []
+    coefs: list[float] = []
+    n_typed = np.zeros(len(remains), dtype=np.int64)
+    for r, rem in enumerate(remains):
+        for k, m in enumerate(markers):
+            ptr[r, k] = len(cols)
+            g = rem.genotypes.get(m.name)
+            if g is not None:
+                idx, freqs = spaces[k]
+                try:
+                    entries = _genotype_entries(g, idx, freqs, rem.dropout)
+                except KeyError as exc:
+                    raise KeyError(f"remains {rem.remains_id}, marker {m.name}: allele {exc} not in the table") from None
+                for col, c in entries:
+                    cols.append(int(offsets[k] + col))
+                    coefs.append(c)
+                n_typed[r] += 1
+        ptr[r, len(markers)] = len(cols)
+    return EncodedRemains(
+        [r.remains_id for r in remains],
+        np.array([r.sex for r in remains], dtype=np.int64),
+        ptr,
+        np.array(cols, dtype=np.int64),
+        np.array(coefs, dtype=float),
+        offsets,
+        int(offsets[-1]),
+        n_typed,
+    )
+
+
+def _genotype_entries(
+    g: Genotype, idx: dict[str, int], freqs: np.ndarray, dropout: float
+) -> list[tuple[int, float]]:
+    if g[1] is not None and dropout == 0.0:
+        return [(genotype_index(idx[g[0]], idx[g[1]]), 1.0)]
+    n = freqs.size
+    w = genotype_weights(g, idx, n, dropout=dropout)
+    p = freqs[:, None] * freqs[None, :]
+    entries = []
+    total = 0.0
+    for b in range(n):
+        for a in range(b + 1):
+            wt = w[a, b] * (p[a, b] if a == b else 2 * p[a, b])
+            if wt != 0.0:
+                entries.append((genotype_index(a, b), wt))
+                total += wt
+    return [(k, v / total) for k, v in entries]
+
+
+def _table_matrix(tabs: Sequence[FamilyTables], markers: Sequence[Marker], enc: EncodedRemains) -> tuple:
+    """Stack a block's tables (F, C), exclusion flags and the pruning bounds."""
+    nf = len(tabs)
+    mat = np.ones((nf, enc.n_columns))
+    excl = np.zeros((nf, enc.n_columns), dtype=bool)
+    logmax = np.zeros((nf, len(markers)))
+    for f, ft in enumerate(tabs):
+        for k, m in enumerate(markers):
+            t = ft.tables[m.name]
+            lo = enc.offsets[k]
+            mat[f, lo:lo + t.lr.size] = t.lr
+            excl[f, lo:lo + t.lr.size] = t.excluded
+            if t.lr.size < enc.offsets[k + 1] - lo:  # no remainder allele in this table
+                mat[f, lo + t.lr.size:enc.offsets[k + 1]] = 0.0
+            mx = np.nanmax(t.lr) if t.lr.size else 1.0
+            logmax[f, k] = math.log(mx) if mx > 0 else -math.inf
+    suffix = np.zeros((nf, len(markers) + 1))
+    suffix[:, :-1] = np.cumsum(logmax[:, ::-1], axis=1)[:, ::-1]
+    sexes = np.array([ft.sex for ft in tabs], dtype=np.int64)
+    return mat, excl, suffix, sexes
+
+
+def search_family_block(
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    enc: EncodedRemains,
+    settings: SearchSettings,
+    prior: float,
+) -> list[Candidate]:
+    """Build one block's tables and return its candidates (the unit of work every engine runs)."""
+    tabs = build_tables(families, markers)
+    mat, excl, suffix, sexes = _table_matrix(tabs, markers, enc)
+    thr = settings.threshold_lr
+    log_thr = math.log(thr) if (settings.prune and thr > 0) else -math.inf
+    if not settings.prune:
+        suffix = np.zeros_like(suffix)
+    lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, suffix, log_thr)
+    out = []
+    fi, ri = np.nonzero(lrs >= thr)
+    for f, r in zip(fi.tolist(), ri.tolist(), strict=True):
+        lr = float(lrs[f, r])
+        out.append(
+            Candidate(
+                enc.ids[r], tabs[f].family, tabs[f].missing, lr,
+                _exclusions(excl[f], enc, r), int(enc.n_typed[r]), prior, posterior_probability(lr, prior),
+            )
+        )
+    return out
+
+
+def _exclusions(excl_row: np.ndarray, enc: EncodedRemains, r: int) -> int:
+    """Markers at which every genotype the remains may have is Mendelian-incompatible."""
+    count = 0
+    for k in range(enc.ptr.shape[1] - 1):
+        lo, hi = enc.ptr[r, k], enc.ptr[r, k + 1]
+        if lo < hi and bool(np.all(excl_row[enc.cols[lo:hi]])):
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines
+# ---------------------------------------------------------------------------------------------
+class MatchEngine(Protocol):
+    """Where blocks of families are searched. The search logic never imports an engine's library."""
+
+    def map_blocks(
+        self,
+        blocks: Sequence[Sequence[FamilyInput]],
+        markers: Sequence[Marker],
+        enc: EncodedRemains,
+        settings: SearchSettings,
+        prior: float,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[list[Candidate]]: ...
+
+
+class LocalEngine:
+    """One machine: blocks one after another, the kernel on numba threads."""
+
+    def map_blocks(self, blocks, markers, enc, settings, prior, progress=None):  # noqa: D102
+        out = []
+        for block in blocks:
+            out.append(search_family_block(block, markers, enc, settings, prior))
+            if progress is not None:
+                progress(len(block))
+        return out
+
+
+def _engine(name: str) -> MatchEngine:
+    if name in ("local", "numba", "numpy"):
+        return LocalEngine()
+    if name == "dask":
+        from .engines_dask import DaskEngine
+
+        return DaskEngine()
+    raise ValueError(f"unknown engine {name!r}; use 'local' or 'dask'")
+
+
+def blind_search(
+    remains: Sequence[RemainsProfile],
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    settings: SearchSettings | None = None,
+    *,
+    engine: MatchEngine | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SearchResult:
+    """Search every remains against every missing person; ranked candidates with LR ≥ threshold.
+
+    ``progress`` is called with the number of missing persons finished after each block.
+    """
+    settings = settings or SearchSettings()
+    engine = engine or _engine(settings.engine)
+    n_missing = len(families)
+    prior = settings.prior if settings.prior is not None else (1.0 / n_missing if n_missing else 0.0)
+    enc = encode_remains(remains, markers)
+    size = max(1, settings.family_block)
+    blocks = [families[i:i + size] for i in range(0, len(families), size)]
+    parts = engine.map_blocks(blocks, markers, enc, settings, prior, progress)
+    cands = [c for part in parts for c in part]
+    cands.sort(key=lambda c: (-c.lr, c.remains_id, c.family, c.missing))
+    return SearchResult(cands, settings, len(remains), n_missing, len(remains) * n_missing, markers=[m.name for m in markers])
+
+
+def pairwise_matrices(
+    remains: Sequence[RemainsProfile], families: Sequence[FamilyInput], markers: Sequence[Marker]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Full (remains × missing) LR matrix and exclusion-count matrix; NaN where the sexes differ.
+
+    These are dvir's ``pairwiseLR`` and ``exclusionMatrix`` for every pair, with no threshold.
+    """
+    enc = encode_remains(remains, markers)
+    tabs = build_tables(families, markers)
+    mat, excl, suffix, sexes = _table_matrix(tabs, markers, enc)
+    lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, np.zeros_like(suffix), -math.inf)
+    lr = lrs.T.copy()
+    counts = np.zeros(lr.shape)
+    for r in range(len(remains)):
+        for f in range(len(tabs)):
+            counts[r, f] = _exclusions(excl[f], enc, r)
+    lr[lr == -1.0] = np.nan
+    counts[np.isnan(lr)] = np.nan
+    return lr, counts
