@@ -19,6 +19,7 @@ from typing import Any, TextIO
 __all__ = [
     "CsvStream",
     "JsonArrayStream",
+    "ProfileTableStream",
     "XlsxStream",
     "write_csv",
     "write_profiles_cmf",
@@ -47,12 +48,14 @@ def write_profiles_cmf(records: Iterable[Any], path: str | os.PathLike[str], *, 
 class CsvStream:
     """A CSV file written row by row (UTF-8, LF line ends, header first)."""
 
-    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str], *, append: bool = False,
+                 delimiter: str = ",") -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.columns = tuple(columns)
-        self._handle: TextIO = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        self._writer = csv.writer(self._handle, lineterminator="\n")
-        self._writer.writerow(self.columns)
+        self._handle: TextIO = open(path, "a" if append else "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._writer = csv.writer(self._handle, delimiter=delimiter, lineterminator="\n")
+        if not append:
+            self._writer.writerow(self.columns)
         self.rows = 0
 
     def write(self, row: dict[str, Any]) -> None:
@@ -72,6 +75,23 @@ def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Iterab
         stream.write(row)
     stream.close()
     return stream.rows
+
+
+class ProfileTableStream:
+    """A GeneMapper-layout table (``Sample Name, Marker, Allele 1, Allele 2``) written profile by profile."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._stream = CsvStream(path, ("Sample Name", "Marker", "Allele 1", "Allele 2"), delimiter="\t")
+
+    def write(self, sample_id: str, profile: dict[str, tuple[str | None, ...]]) -> None:
+        """Append one profile, a row per locus (None → empty cell)."""
+        for locus, alleles in profile.items():
+            first, second = (alleles + (None, None))[:2]
+            self._stream.write({"Sample Name": sample_id, "Marker": locus, "Allele 1": first, "Allele 2": second})
+
+    def close(self) -> None:
+        """Close the file."""
+        self._stream.close()
 
 
 class JsonArrayStream:

@@ -43,6 +43,7 @@ from .kit import DEFAULT_FREQUENCY_TABLE, DEFAULT_KIT, KitFrequencies, STRKit, k
 from .output import (
     CsvStream,
     JsonArrayStream,
+    ProfileTableStream,
     XlsxStream,
     write_csv,
     write_profiles_cmf,
@@ -125,8 +126,12 @@ PRESETS: dict[str, ScenarioConfig] = {
         layout=SiteLayout(n_sites=2500, n_mass_graves=350, n_secondary_mass_graves=80,
                           fraction_in_mass_graves=0.6, extra_fragments_mass=1.0, extra_fragments_other=0.3),
         regions=BALKANS_REGIONS,
-        family=FamilyConfig(missing_years=(1991, 1995), collection_year=2010, p_family_without_references=0.22,
-                            p_index_male=0.92),
+        family=FamilyConfig(
+            missing_years=(1991, 1995), collection_year=2010, p_family_without_references=0.22, p_index_male=0.92,
+            typing_probability={"father": 0.75, "mother": 0.8, "brother": 0.42, "sister": 0.42, "son": 0.48,
+                                "daughter": 0.48, "spouse": 0.6, "grandparent": 0.8, "uncle_aunt": 0.05,
+                                "other": 0.0},
+        ),
         families_per_batch=2000,
     ),
 }
@@ -290,7 +295,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
     recovered_ordinals = set(int(i) for i in chosen)
     recovered: list[RecoveredIndividual] = []
     recovered_genotypes: list[np.ndarray] = []
-    truth_profiles: list[Any] = []
+    truth_profiles = ProfileTableStream(out / "truth" / "missing_persons_profiles.txt")
     counters: dict[str, int] = {}
     batch = 0
     while summary.missing < config.n_missing:
@@ -342,7 +347,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
                     "n_donors": len(family.donor_ids), "typed_parents": parents, "typed_children": children,
                     "typed_full_siblings": siblings,
                 })
-                truth_profiles.append(_profile_record(pid, family.missing_genotypes[pid], config, "Missing Person"))
+                truth_profiles.write(pid, family.missing_genotypes[pid])
         references.sort(key=lambda r: r.sample_id)
         name = f"lab/reference_samples_{batch + 1:03d}.txt"
         write_profiles_genemapper(references, out / name)
@@ -350,7 +355,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
         batch += 1
         report("families", summary.missing, config.n_missing)
     writers.close()
-    write_profiles_genemapper(truth_profiles, out / "truth" / "missing_persons_profiles.txt")
+    truth_profiles.close()
     summary.files += ["families.json", "truth/persons.csv", "truth/reports.csv",
                       "truth/missing_persons_profiles.txt"]
     summary.files += [f"registers/{a}.{REGISTER_FILE_TYPE.get(a, 'csv')}" for a in agencies]
@@ -418,7 +423,9 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
                 for k, i in enumerate(sample_remains)]
     if len(set(barcodes)) != len(barcodes):  # pragma: no cover - 50-bit codes; practically impossible
         raise RuntimeError("bar code collision; choose another seed")
-    manifest, truth_samples, records = [], [], []
+    manifest = CsvStream(out / "remains_samples.csv", MANIFEST_COLUMNS)
+    truth_samples = CsvStream(out / "truth" / "samples.csv", TRUTH_SAMPLE_COLUMNS)
+    ok = called >= config.degradation.min_loci
     for k, i in enumerate(sample_remains):
         item, person = placed[i], people[owners[k]]
         sex_seen = "undetermined"
@@ -427,44 +434,40 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
             sex_seen = person.sex if right else ("female" if person.sex == "male" else "male")
         age_seen = (_age_range(person.age_at_death, rng) if item.body_part in AGE_INDICATORS
                     else ("adult" if person.age_at_death >= 18 else "subadult"))
-        ok = called[k] >= config.degradation.min_loci
-        manifest.append({"sample_barcode": barcodes[k], "remains_id": item.remains_id, "site_id": item.site_id,
-                         "body_part": item.body_part, "sample_type": sample_types[k],
-                         "anthropological_sex": sex_seen, "age_range": age_seen})
-        truth_samples.append({
+        manifest.write({"sample_barcode": barcodes[k], "remains_id": item.remains_id, "site_id": item.site_id,
+                        "body_part": item.body_part, "sample_type": sample_types[k],
+                        "anthropological_sex": sex_seen, "age_range": age_seen})
+        truth_samples.write({
             "sample_barcode": barcodes[k], "remains_id": item.remains_id, "site_id": item.site_id,
             "person_id": person.person_id, "family_id": person.family_id,
             "on_missing_list": int(person.family_id is not None), "dropout_probability": f"{dropout[k]:.4f}",
-            "loci_called": int(called[k]), "profile_status": "ok" if ok else "failed",
+            "loci_called": int(called[k]), "profile_status": "ok" if ok[k] else "failed",
             "true_sex": person.sex, "age_at_death": person.age_at_death,
         })
-        if ok:
-            records.append(_profile_record(barcodes[k], profile_dict(kf, observed[k]), config, _CMF_CATEGORY))
-    report("samples", len(sample_remains), len(sample_remains))
-
+    manifest.close()
+    truth_samples.close()
     write_csv(out / "sites.csv", SITE_COLUMNS, (_site_row(s) for s in sites))
-    write_csv(out / "remains_samples.csv", MANIFEST_COLUMNS, manifest)
-    write_csv(out / "truth" / "samples.csv", TRUTH_SAMPLE_COLUMNS, truth_samples)
     _write_site_truth(out, sites, placed)
-    with open(out / "truth" / "persons.csv", "a", encoding="utf-8", newline="") as handle:
-        import csv
-
-        writer = csv.writer(handle, lineterminator="\n")
-        for row in unlisted_rows:
-            writer.writerow(["" if row.get(c) is None else row[c] for c in TRUTH_PERSON_COLUMNS])
+    persons = CsvStream(out / "truth" / "persons.csv", TRUTH_PERSON_COLUMNS, append=True)
+    for row in unlisted_rows:
+        persons.write(row)
+    persons.close()
     summary.files += ["sites.csv", "remains_samples.csv", "truth/samples.csv", "truth/sites.csv"]
 
-    records.sort(key=lambda r: r.sample_id)
+    # Lab files: successful profiles only, in bar-code order, a file per batch of samples.
+    in_lab_order = [k for k in sorted(range(len(barcodes)), key=barcodes.__getitem__) if ok[k]]
     submitted = dt.datetime.combine(max(s.exhumation_date for s in sites), dt.time(12, 0))
-    for start in range(0, max(1, len(records)), config.samples_per_file):
-        part = records[start:start + config.samples_per_file]
+    for start in range(0, max(1, len(in_lab_order)), config.samples_per_file):
         number = start // config.samples_per_file + 1
+        part = [_profile_record(barcodes[k], profile_dict(kf, observed[k]), config, _CMF_CATEGORY)
+                for k in in_lab_order[start:start + config.samples_per_file]]
         gm_name = f"lab/bone_samples_{number:03d}.txt"
         cmf_name = f"lab/bone_samples_{number:03d}.cmf.xml"
         write_profiles_genemapper(part, out / gm_name)
         write_profiles_cmf(part, out / cmf_name, source_lab=config.lab_name, destination=config.destination,
                            submitted_at=submitted, kit=config.kit.name, batch_id=f"{config.name}-bone-{number:03d}")
         summary.files += [gm_name, cmf_name]
+        report("lab files", min(start + config.samples_per_file, len(in_lab_order)), len(in_lab_order))
 
 
 def _site_row(site: Site) -> dict[str, Any]:
