@@ -222,6 +222,8 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     try:
         with dst:
             src.backup(dst)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"SQLite copy from {source} failed: {exc}") from exc
     finally:
         src.close()
         dst.close()
