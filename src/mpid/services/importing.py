@@ -55,6 +55,7 @@ from mpid.services.references import (
     PedigreePersonInput,
     add_donor,
     define_family,
+    infer_relationship,
     register_donor,
 )
 from mpid.services.sites import RemainsInput, describe_sample_owner, record_remains, record_sample
@@ -602,6 +603,7 @@ def _store_familias_family(
                 label, person_sex, fathers.get(label), mothers.get(label), missing_person=mp, donor=donor
             )
         )
+    _state_relationships(inputs)
     notes = f"imported from {run.file_name}"
     if assumed:
         notes += "; placed as father without a recorded sex: " + ", ".join(sorted(assumed))
@@ -619,6 +621,16 @@ def _store_familias_family(
                 actor=run.options.actor,
                 reason=f"reference family imported from {run.file_name}",
             )
+
+
+def _state_relationships(inputs: Sequence[PedigreePersonInput]) -> None:
+    """Record each donor's relationship to the (first) missing person of the pedigree."""
+    missing = next((p.label for p in inputs if p.missing_person is not None), None)
+    if missing is None:
+        return
+    for p in inputs:
+        if p.donor is not None and p.donor.stated_relationship is None:
+            p.donor.stated_relationship = infer_relationship(inputs, p.label, missing)
 
 
 def _infer_parent_sexes(parents: dict[str, list[str]], sex: dict[str, Sex]) -> None:
@@ -916,6 +928,7 @@ def _store_refcase_family(
             run.counts["donors"] += 1
             run.counts["profiles"] += 1
         inputs.append(PedigreePersonInput(label, sex, person.get("father"), person.get("mother"), mp, donor))
+    _state_relationships(inputs)
     define_family(session, family_code, inputs, notes=f"imported from {run.file_name}")
     run.counts["families"] += 1
     for pi in inputs:

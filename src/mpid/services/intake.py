@@ -60,9 +60,7 @@ def new_case_code(session: Session) -> str:
 def find_report(session: Session, source_agency: str, source_reference: str) -> Report | None:
     """The report an agency registered under its own reference, if any."""
     return session.scalar(
-        select(Report).where(
-            Report.source_agency == source_agency, Report.source_reference == source_reference
-        )
+        select(Report).where(Report.source_agency == source_agency, Report.source_reference == source_reference)
     )
 
 

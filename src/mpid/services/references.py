@@ -22,6 +22,7 @@ __all__ = [
     "add_donor",
     "define_family",
     "family_of",
+    "infer_relationship",
     "record_consent",
     "register_donor",
     "validate_pedigree",
@@ -268,6 +269,41 @@ def _new_person(
     session.add(person)
     session.flush()
     return person
+
+
+def infer_relationship(persons: Sequence[PedigreePersonInput], donor: str, missing: str) -> str | None:
+    """Name the donor's relationship to the missing person (one of :data:`RELATIONSHIPS`), if a simple one."""
+    by_label = {p.label: p for p in persons}
+    d, m = by_label[donor], by_label[missing]
+
+    def parents(p: PedigreePersonInput) -> tuple[str | None, str | None]:
+        return p.father, p.mother
+
+    if donor == m.father:
+        return "father"
+    if donor == m.mother:
+        return "mother"
+    if missing in (d.father, d.mother):
+        return "son" if d.sex == Sex.MALE else "daughter" if d.sex == Sex.FEMALE else "child"
+    if m.father is not None and parents(d) == parents(m):
+        return "brother" if d.sex == Sex.MALE else "sister" if d.sex == Sex.FEMALE else "full_sibling"
+    if m.father is not None and d.father == m.father:
+        return "paternal_half_sibling"
+    if m.mother is not None and d.mother == m.mother:
+        return "maternal_half_sibling"
+    if any(missing in (c.father, c.mother) and donor in (c.father, c.mother) for c in persons):
+        return "spouse"
+    for side, parent_label in (("paternal", m.father), ("maternal", m.mother)):
+        if parent_label is None:
+            continue
+        parent = by_label[parent_label]
+        if donor == parent.father:
+            return f"{side}_grandfather"
+        if donor == parent.mother:
+            return f"{side}_grandmother"
+        if parent.father is not None and parents(d) == parents(parent) and d.sex != Sex.UNKNOWN:
+            return f"{side}_{'uncle' if d.sex == Sex.MALE else 'aunt'}"
+    return None
 
 
 def validate_pedigree(persons: Sequence[PedigreePersonInput]) -> None:
