@@ -19,6 +19,7 @@ __all__ = [
     "head_revision",
     "downgrade_database",
     "make_revision",
+    "prepare_database",
     "require_current_schema",
     "upgrade_database",
 ]
@@ -80,6 +81,23 @@ def require_current_schema(engine: Engine) -> None:
             f"register schema is at {current or 'no revision (empty database)'}, code expects {head}; "
             "run `mpid db upgrade`"
         )
+
+
+def prepare_database(engine: Engine) -> None:
+    """Create the schema in an empty database; refuse one at another revision (upgrade explicitly)."""
+    current = current_revision(engine)
+    if current is None:
+        from sqlalchemy import inspect
+
+        existing = set(inspect(engine).get_table_names())
+        if existing:
+            raise SchemaOutOfDateError(
+                f"the database holds tables ({', '.join(sorted(existing)[:5])}...) but no register revision; "
+                "it is not an mpid register"
+            )
+        upgrade_database(engine)
+        return
+    require_current_schema(engine)
 
 
 def make_revision(engine: Engine, message: str) -> None:
