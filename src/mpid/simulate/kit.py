@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mpid.genetics.alleles import CODIS_CORE_20, allele_sort_key
+from mpid.genetics.alleles import CODIS_CORE_20, allele_sort_key, canonical_locus
 
 __all__ = [
     "DEFAULT_FREQUENCY_TABLE",
@@ -130,9 +130,11 @@ def _neighbour_indices(alleles: tuple[str, ...], step: int) -> np.ndarray:
 def kit_frequencies(table: Any = None, kit: STRKit = DEFAULT_KIT) -> KitFrequencies:
     """Sampling arrays for ``kit`` from a frequency table (name, ``FrequencyTable`` or mapping).
 
-    Loci of the kit that the table lacks are left out (logged); at least one must remain.
+    Locus names are folded to canonical spellings (``vWA`` → ``VWA``). Loci of the kit that the
+    table lacks are left out (logged); at least one must remain.
     """
-    table_name, mapping = _as_mapping(table)
+    table_name, raw = _as_mapping(table)
+    mapping = {canonical_locus(locus): freqs for locus, freqs in raw.items()}
     present = tuple(locus for locus in kit.loci if locus in mapping)
     absent = [locus for locus in kit.loci if locus not in mapping]
     if absent:

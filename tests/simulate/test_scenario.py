@@ -1,0 +1,141 @@
+"""Scenario directories: reproducible bytes, valid structure, truth consistent with the files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from mpid.formats.cmf import parse_cmf
+from mpid.formats.genemapper import parse_genemapper
+from mpid.simulate import PRESETS, write_scenario
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, float]:
+    out = tmp_path_factory.mktemp("small")
+    started = time.perf_counter()
+    summary = write_scenario("small", 42, out)
+    return out, summary, time.perf_counter() - started
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_small_preset_is_fast(scenario: tuple[Path, object, float]) -> None:
+    assert scenario[2] < 5.0
+
+
+def test_same_seed_gives_byte_identical_files(scenario: tuple[Path, object, float], tmp_path: Path) -> None:
+    write_scenario("small", 42, tmp_path / "again")
+    first, second = _files(scenario[0]), _files(tmp_path / "again")
+    assert first.keys() == second.keys()
+    for name in first:
+        assert first[name] == second[name], name
+    write_scenario("small", 43, tmp_path / "other")
+    assert _files(tmp_path / "other")["families.json"] != first["families.json"]
+
+
+def test_counts_match_the_preset(scenario: tuple[Path, object, float]) -> None:
+    out, summary, _ = scenario
+    config = PRESETS["small"]
+    manifest = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["missing"] == summary.missing
+    assert config.n_missing <= summary.missing <= config.n_missing + 2
+    assert 30 <= summary.families <= 50
+    assert summary.recovered_individuals == config.n_recovered_listed + config.n_recovered_unlisted
+    assert summary.remains > summary.recovered_individuals
+    assert summary.sites == config.layout.n_sites
+    assert len(manifest["kit"]["loci"]) == 22
+    for name in manifest["files"]:
+        assert (out / name).is_file(), name
+
+
+def test_families_file_holds_valid_pedigrees(scenario: tuple[Path, object, float]) -> None:
+    out = scenario[0]
+    families = json.loads((out / "families.json").read_text(encoding="utf-8"))
+    persons = {r["person_id"]: r for r in _csv(out / "truth" / "persons.csv")}
+    reports = {r["record_id"]: r["true_person_id"] for r in _csv(out / "truth" / "reports.csv")}
+    references = {r.sample_id for p in sorted((out / "lab").glob("reference_samples_*.txt"))
+                  for r in parse_genemapper(p)}
+    barcodes = set()
+    for family in families:
+        sexes: dict[str, str] = {}
+        for m in family["pedigree"]:
+            assert (m["father"] is None) == (m["mother"] is None)
+            if m["father"]:
+                assert sexes[m["father"]] == "male" and sexes[m["mother"]] == "female"
+            sexes[m["id"]] = m["sex"]
+        for mp in family["missing_persons"]:
+            assert mp["id"] in sexes and persons[mp["id"]]["family_id"] == family["family_id"]
+            assert reports[mp["report_record_id"]] == mp["id"], "the family's case number is a report of that person"
+        for donor in family["donors"]:
+            assert donor["id"] in sexes and donor["sample_barcode"] in references
+            barcodes.add(donor["sample_barcode"])
+    assert barcodes == references
+    listed = [p for p in persons.values() if p["on_missing_list"] == "1"]
+    assert len(listed) == sum(len(f["missing_persons"]) for f in families)
+
+
+def test_truth_matches_lab_files_and_manifest(scenario: tuple[Path, object, float]) -> None:
+    out = scenario[0]
+    manifest = _csv(out / "remains_samples.csv")
+    truth = {r["sample_barcode"]: r for r in _csv(out / "truth" / "samples.csv")}
+    assert {r["sample_barcode"] for r in manifest} == set(truth)
+    sites = {r["site_id"] for r in _csv(out / "sites.csv")}
+    assert {r["site_id"] for r in manifest} <= sites
+    true_profiles = {r.sample_id: r.loci for r in parse_genemapper(out / "truth" / "missing_persons_profiles.txt")}
+    bone = [r for p in sorted((out / "lab").glob("bone_samples_*.txt"))
+            for r in parse_genemapper(p, single_allele="partial")]
+    assert {r.sample_id for r in bone} == {k for k, v in truth.items() if v["profile_status"] == "ok"}
+    for record in bone:
+        person = truth[record.sample_id]["person_id"]
+        if person in true_profiles:
+            for locus, alleles in record.loci.items():
+                assert {a for a in alleles if a is not None} <= set(true_profiles[person][locus])
+    cmf = [r for p in sorted((out / "lab").glob("bone_samples_*.cmf.xml")) for r in parse_cmf(p)]
+    assert [r.sample_id for r in cmf] == [r.sample_id for r in bone]
+    remains_people: dict[str, set[str]] = {}
+    for row in truth.values():
+        remains_people.setdefault(row["remains_id"], set()).add(row["person_id"])
+    assert all(len(p) == 1 for p in remains_people.values()), "each remains item is one person"
+    assert any(r["on_missing_list"] == "0" for r in truth.values()), "some remains are of unlisted people"
+
+
+def test_registers_cover_every_missing_person(scenario: tuple[Path, object, float]) -> None:
+    out = scenario[0]
+    truth = {r["record_id"]: r for r in _csv(out / "truth" / "reports.csv")}
+    rows: list[dict[str, str]] = []
+    for path in sorted((out / "registers").iterdir()):
+        if path.suffix == ".csv":
+            rows += _csv(path)
+        else:
+            sheet = load_workbook(path, read_only=True).active
+            values = list(sheet.iter_rows(values_only=True))
+            width = len(values[0])
+            rows += [dict(zip(values[0], [v or "" for v in row] + [""] * (width - len(row)), strict=True))
+                     for row in values[1:]]
+    assert {r["record_id"] for r in rows} == set(truth)
+    assert {r["source"] for r in rows} == {"state_commission", "icrc", "ngo"}
+    missing = {r["person_id"] for r in _csv(out / "truth" / "persons.csv") if r["on_missing_list"] == "1"}
+    assert {t["true_person_id"] for t in truth.values()} == missing
+    assert len(rows) > len(missing), "persons are reported by several agencies"
+    assert any("ov" in r["family_name"] for r in rows) and any("ов" in r["family_name"] for r in rows)
+
+
+@pytest.mark.slow
+def test_azerbaijan_preset_counts(tmp_path: Path) -> None:
+    summary = write_scenario("azerbaijan", 1, tmp_path)
+    assert summary.missing >= 4000 and summary.sites == 150 and summary.mass_graves == 23
+    assert summary.recovered_individuals == 688 and summary.remains > 900
+    assert summary.families_without_references < 0.25 * summary.families
