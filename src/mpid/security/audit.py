@@ -241,8 +241,8 @@ def audit_protection_sql(dialect: str, app_role: str | None = None, table: str =
     statements = [
         "CREATE OR REPLACE FUNCTION mpid_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
-        "  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP\n"
-        "    USING ERRCODE = 'insufficient_privilege';\n"
+        "  RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',\n"
+        "    MESSAGE = TG_TABLE_NAME || ' is append-only: ' || TG_OP || ' refused';\n"
         "END\n$$",
         f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
         f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
