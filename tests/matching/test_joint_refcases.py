@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ BLOCKS = ("joint", "bmarginal", "undisputed", "dviSolve")
 STRING_KEYS = {"Conclusion", "Comment"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _computed(path: Path) -> dict[str, Any]:
     return joint_results(load_refcase(path))
 

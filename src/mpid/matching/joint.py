@@ -39,7 +39,7 @@ __all__ = [
     "DviData",
     "DviEngine",
     "DviFamilyState",
-    "JointSpaceTooLarge",
+    "JointSpaceTooLargeError",
     "JointTable",
     "bmarginal",
     "dvi_data",
@@ -68,7 +68,7 @@ _SQRT_EPS = math.sqrt(np.finfo(float).eps)
 _TIE = 1e-9  # log-likelihoods closer than this are ties (R computes symmetric placements bit-equal)
 
 
-class JointSpaceTooLarge(ValueError):
+class JointSpaceTooLargeError(ValueError):
     """The number of assignments exceeds the bound given."""
 
 
@@ -412,7 +412,7 @@ def _row(**kw: Any) -> dict[str, Any]:
 
 def _fmt2g(x: float) -> str:
     """R's sprintf('%.2g')."""
-    return "%.2g" % x
+    return f"{x:.2g}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,7 +555,7 @@ def enumerate_assignments(
 ) -> list[tuple[str, ...]]:
     """Every assignment (victim → one of its pairings, no missing person twice) (dvir ``expand.grid.nodup``).
 
-    Raises :class:`JointSpaceTooLarge` as soon as more than ``max_assign`` are found.
+    Raises :class:`JointSpaceTooLargeError` as soon as more than ``max_assign`` are found.
     """
     out: list[tuple[str, ...]] = []
     cur: list[str] = []
@@ -565,7 +565,7 @@ def enumerate_assignments(
         if k == len(victims):
             out.append(tuple(cur))
             if len(out) > max_assign:
-                raise JointSpaceTooLarge(f"more than {max_assign} assignments")
+                raise JointSpaceTooLargeError(f"more than {max_assign} assignments")
             return
         for m in pairings.get(victims[k], [STAR]):
             if m != STAR and m in used:
@@ -924,7 +924,7 @@ def _complex_family(dvi1: DviData, engine: DviEngine, threshold: float,
     fam = next(iter(dvi1.families))
     try:
         table = joint_table(dvi1, engine, max_assign)
-    except JointSpaceTooLarge:
+    except JointSpaceTooLargeError:
         log.warning("family %s: joint space above %d assignments; left inconclusive", fam, max_assign)
         rows = [_row(Family=fam, Missing=m, LR=_best_lr(lr, m), Conclusion="Inconclusive",
                      Comment="Joint space too large") for m in dvi1.missing]
@@ -1102,7 +1102,7 @@ def joint_results(
             table = joint_table(DviData(dvi.victims, dvi.families, dvi.missing, pairings), engine, max_assign)
             out["joint"] = joint_block(table)
             out["bmarginal"] = bmarginal(table)
-        except JointSpaceTooLarge:
+        except JointSpaceTooLargeError:
             log.info("joint space above %d assignments: no joint table", max_assign)
     else:
         log.info("joint space bound above %d assignments: no joint table", 50 * max_assign)
