@@ -77,7 +77,15 @@ def test_keys_rotate_and_status(env: dict[str, str]) -> None:
     connection = sqlite3.connect(_db_path(env))
     rows = connection.execute("SELECT version, fingerprint FROM encryption_keys ORDER BY version").fetchall()
     connection.close()
-    assert rows == [(2, ring.fingerprint(2)), (3, ring.fingerprint(3))]
+    assert rows == [(1, ring.fingerprint(1)), (2, ring.fingerprint(2)), (3, ring.fingerprint(3))]
+
+
+def test_keys_rotate_refuses_a_different_key_file(env: dict[str, str], tmp_path: Path) -> None:
+    assert run("keys", "rotate").exit_code == 0
+    other = tmp_path / "other" / "keys.json"
+    result = run("keys", "rotate", "--key-file", str(other))
+    assert result.exit_code == 1 and "wrong key file?" in result.output
+    assert sorted(load_keyring(other).keys) == [1]  # nothing added to the stray file
 
 
 def test_keys_status_without_a_key_file(env: dict[str, str]) -> None:

@@ -189,18 +189,24 @@ def keys_rotate(
     """Add a new key version to the key file and re-encrypt every encrypted column to it."""
     from mpid.registry.base import Base
     from mpid.security.audit import AuditAction, append_audit
-    from mpid.security.crypto import reencrypt_all
+    from mpid.security.crypto import KeyFileError, reencrypt_all
+    from mpid.security.keys import check_key_file
     from mpid.security.models import EncryptionKeyVersion, utc_now
 
     _load_register_models()
     ring = _keyring(key_file)
+    with _session(database_url) as session:
+        try:
+            check_key_file(session, ring)
+        except KeyFileError as exc:
+            _fail(str(exc))
     version = ring.add_version()
     ring.save()  # the new key is safe on disk before any row depends on it
     with _session(database_url) as session:
         connection = session.connection()
         rows = reencrypt_all(connection, Base.metadata, ring, batch_size=batch_size)
-        session.merge(EncryptionKeyVersion(version=version, fingerprint=ring.fingerprint(version),
-                                           created_at=utc_now(), rotated_rows=rows))
+        session.add(EncryptionKeyVersion(version=version, fingerprint=ring.fingerprint(version),
+                                         created_at=utc_now(), rotated_rows=rows))
         append_audit(session, actor=_actor(), action=AuditAction.KEY_ROTATE, object_type="key",
                      object_id=version, details={"fingerprint": ring.fingerprint(version), "rows": rows})
     typer.echo(f"key version {version} ({ring.fingerprint(version)}) is current; {rows} values re-encrypted")
