@@ -46,16 +46,16 @@ def write_profiles_cmf(records: Iterable[Any], path: str | os.PathLike[str], *, 
 
 
 class CsvStream:
-    """A CSV file written row by row (UTF-8, LF line ends, header first)."""
+    """A CSV file written row by row (UTF-8, LF line ends, header first: ``header`` or the column keys)."""
 
     def __init__(self, path: str | os.PathLike[str], columns: Sequence[str], *, append: bool = False,
-                 delimiter: str = ",") -> None:
+                 delimiter: str = ",", header: Sequence[str] | None = None) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.columns = tuple(columns)
         self._handle: TextIO = open(path, "a" if append else "w", encoding="utf-8", newline="")  # noqa: SIM115
         self._writer = csv.writer(self._handle, delimiter=delimiter, lineterminator="\n")
         if not append:
-            self._writer.writerow(self.columns)
+            self._writer.writerow(header or self.columns)
         self.rows = 0
 
     def write(self, row: dict[str, Any]) -> None:
@@ -118,7 +118,8 @@ class JsonArrayStream:
 class XlsxStream:
     """An XLSX sheet written row by row (openpyxl write-only), saved with fixed timestamps."""
 
-    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str], sheet_title: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str], sheet_title: str,
+                 header: Sequence[str] | None = None) -> None:
         from openpyxl import Workbook
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +131,7 @@ class XlsxStream:
         self._book.properties.modified = fixed
         self._book.properties.creator = "mpid simulate"
         self._sheet = self._book.create_sheet(sheet_title[:31])
-        self._sheet.append(list(self.columns))
+        self._sheet.append(list(header or self.columns))
         self.rows = 0
 
     def write(self, row: dict[str, Any]) -> None:

@@ -82,6 +82,15 @@ TRUTH_REPORT_COLUMNS = ("record_id", "source", "true_person_id")
 TRUTH_SITE_COLUMNS = ("site_id", "disturbance", "primary_site_id", "n_individuals", "n_remains")
 
 REGISTER_FILE_TYPE = {"state_commission": "xlsx", "icrc": "csv", "ngo": "xlsx"}
+REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
+    "state_commission": ("Qeyd nömrəsi", "Mənbə", "Soyadı", "Adı", "Atasının adı", "Cinsi", "Doğum tarixi",
+                         "Doğum yeri", "Itkin düşmə tarixi", "Itkin düşmə yeri"),
+    "icrc": ("Case number", "Agency", "Surname", "First name", "Father's name", "Gender", "Date of birth",
+             "Place of birth", "Date of disappearance", "Place of disappearance"),
+    "ngo": ("Номер", "Источник", "Фамилия", "Имя", "Отчество", "Пол", "Дата рождения", "Место рождения",
+            "Дата исчезновения", "Место исчезновения"),
+}
+"""Each agency's own column headers (in the order of ``REGISTER_COLUMNS``), as its lists are written."""
 
 _CMF_CATEGORY = "Unidentified Human (Remains)"
 
@@ -217,8 +226,9 @@ class _Writers:
         for agency in agencies:
             kind = REGISTER_FILE_TYPE.get(agency, "csv")
             path = out / "registers" / f"{agency}.{kind}"
-            self.registers[agency] = (XlsxStream(path, REGISTER_COLUMNS, agency) if kind == "xlsx"
-                                      else CsvStream(path, REGISTER_COLUMNS))
+            header = REGISTER_HEADERS.get(agency)
+            self.registers[agency] = (XlsxStream(path, REGISTER_COLUMNS, agency, header=header) if kind == "xlsx"
+                                      else CsvStream(path, REGISTER_COLUMNS, header=header))
 
     def close(self) -> None:
         for stream in (self.families, self.persons, self.reports, *self.registers.values()):
