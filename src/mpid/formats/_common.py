@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -73,17 +74,30 @@ def locus_or_error(path: str, name: str, *, line: int | None = None, element: st
         raise EmptyLocusError(path, "empty locus name", line=line, element=element, field=field) from None
 
 
+_ALLELE_SHAPE = re.compile(r"^\s*(?:[<>]\s*)?\d{1,4}(?:\.\d+)?\s*$")
+_ALLELE_WORDS = frozenset({"X", "Y", "OL", "OFF-LADDER"})
+
+
 def allele_or_error(path: str, text: str, *, line: int | None = None, element: str | None = None,
                     field: str | None = None) -> str:
-    """Canonical allele string, or an :class:`AlleleParseError` quoting the value."""
+    """Canonical allele string, or an :class:`AlleleParseError` quoting the value.
+
+    Only plain repeat numbers (up to 4 digits, optional decimals, optional ``<``/``>``) and
+    ``X``, ``Y``, ``OL`` are accepted: exponents (``1e3``), ``inf`` and ``nan`` are refused.
+    """
+    shown = text.strip()
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    if not (_ALLELE_SHAPE.match(text) or text.strip().upper() in _ALLELE_WORDS):
+        raise AlleleParseError(path, f"allele {shown!r} is not a valid allele call", line=line,
+                               element=element, field=field)
     try:
         return parse_allele(text)
-    except AlleleError as exc:
-        reason = str(exc)
-        if reason.startswith("microvariant with more than one decimal"):
-            msg = f"allele {text.strip()!r} has more than one decimal"
+    except ValueError as exc:  # AlleleError is a ValueError
+        if str(exc).startswith("microvariant with more than one decimal"):
+            msg = f"allele {shown!r} has more than one decimal"
         else:
-            msg = f"allele {text.strip()!r} is not a valid allele call"
+            msg = f"allele {shown!r} is not a valid allele call"
         raise AlleleParseError(path, msg, line=line, element=element, field=field) from None
 
 
