@@ -104,3 +104,25 @@ def test_never_more_than_capacity_plus_refill(steps: list[tuple[float, float]]) 
         if limiter.check("k", cost).allowed:
             granted += cost
     assert granted <= 4 + 2 * elapsed + 1e-9
+
+
+def test_access_limits_for_login_and_portal() -> None:
+    from mpid.security.ratelimit import AccessLimits
+
+    t = FakeMonotonic()
+    limits = AccessLimits.defaults(clock=t)
+    for i in range(5):
+        limits.check_login(f"10.0.0.{i}", "Alice")
+    with pytest.raises(RateLimitError):  # one user name from many addresses
+        limits.check_login("10.0.0.99", " alice ")
+    limits.check_login("10.0.0.99", "bob")
+    for i in range(5):
+        limits.check_portal("10.1.1.1" if i % 2 else "10.1.1.2", "az-0001")
+    with pytest.raises(RateLimitError) as info:  # one case code: 10 tries an hour after a burst of 5
+        limits.check_portal("10.1.1.3", "AZ-0001 ")
+    assert info.value.retry_after == pytest.approx(360.0)
+    limits.check_portal("10.1.1.3", "AZ-0002")
+    for i in range(10):
+        limits.check_portal("10.9.9.9", f"AZ-1{i}")
+    with pytest.raises(RateLimitError):  # one address trying many case codes
+        limits.check_portal("10.9.9.9", "AZ-2000")

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["RateDecision", "RateLimitError", "RateLimiter"]
+__all__ = ["AccessLimits", "RateDecision", "RateLimitError", "RateLimiter"]
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +103,33 @@ class RateLimiter:
                 del self._buckets[key]
             else:
                 break
+
+
+@dataclass
+class AccessLimits:
+    """The limiters one app process keeps: login by client and by user name, the portal by client and case."""
+
+    login_by_client: RateLimiter
+    login_by_username: RateLimiter
+    portal_by_client: RateLimiter
+    portal_by_case: RateLimiter
+
+    @classmethod
+    def defaults(cls, clock: Callable[[], float] = time.monotonic) -> AccessLimits:
+        """Limits that let people work and make guessing slow (a case secret: 10 tries an hour)."""
+        return cls(
+            login_by_client=RateLimiter(10, 20 / 60, clock=clock),
+            login_by_username=RateLimiter(5, 10 / 60, clock=clock),
+            portal_by_client=RateLimiter(10, 30 / 60, clock=clock),
+            portal_by_case=RateLimiter(5, 10 / 3600, clock=clock),
+        )
+
+    def check_login(self, client: str, username: str) -> None:
+        """Raise :class:`RateLimitError` if this client or this user name is trying too fast."""
+        self.login_by_client.hit(f"ip:{client}")
+        self.login_by_username.hit(f"user:{username.strip().casefold()}")
+
+    def check_portal(self, client: str, case_code: str) -> None:
+        """Raise :class:`RateLimitError` if this client or this case code is queried too fast."""
+        self.portal_by_client.hit(f"ip:{client}")
+        self.portal_by_case.hit(f"case:{case_code.strip().upper()}")
