@@ -133,3 +133,19 @@ def test_azerbaijan_preset_counts(tmp_path: Path) -> None:
     assert summary.missing >= 4000 and summary.sites == 150 and summary.mass_graves == 23
     assert summary.recovered_individuals == 688 and summary.remains > 900
     assert summary.families_without_references < 0.25 * summary.families
+
+
+def test_familias_dvi_project(scenario: tuple[Path, object, float]) -> None:
+    from mpid.formats.familias import parse_familias
+
+    out = scenario[0]
+    project = parse_familias(out / "lab" / "dvi.fam")
+    assert project.dvi is not None and len(project.loci) == 22
+    truth = _csv(out / "truth" / "samples.csv")
+    assert {v.id for v in project.dvi.victims} == {r["sample_barcode"] for r in truth if r["profile_status"] == "ok"}
+    families = json.loads((out / "families.json").read_text(encoding="utf-8"))
+    assert [f.name for f in project.dvi.families] == [f["family_id"] for f in families]
+    for fam, entry in zip(project.dvi.families, families, strict=True):
+        assert set(fam.missing) == {f"Missing {m['id']}" for m in entry["missing_persons"]}
+        typed = {p.id for p in fam.persons if p.genotypes}
+        assert typed == {d["sample_barcode"] for d in entry["donors"]}

@@ -93,6 +93,7 @@ REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
 """Each agency's own column headers (in the order of ``REGISTER_COLUMNS``), as its lists are written."""
 
 _CMF_CATEGORY = "Unidentified Human (Remains)"
+FAMILIAS_FILE = "lab/dvi.fam"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class ScenarioConfig:
     samples_per_file: int = 5000
     lab_name: str = "MPID-SIM-LAB"
     destination: str = "MPID"
+    write_familias: bool = True
+    """Write ``lab/dvi.fam`` (a Familias DVI project); off for scale runs, where it would hold everything."""
 
 
 PRESETS: dict[str, ScenarioConfig] = {
@@ -142,6 +145,7 @@ PRESETS: dict[str, ScenarioConfig] = {
                                 "other": 0.0},
         ),
         families_per_batch=2000,
+        write_familias=False,
     ),
 }
 
@@ -282,11 +286,15 @@ def write_scenario(preset: str | ScenarioConfig, seed: int, out_dir: str | Path,
     report = progress or (lambda phase, done, total: None)
 
     started = time.perf_counter()
-    recovered, recovered_genotypes = _families_phase(config, seed, out, kf, key, summary, report)
+    recovered, recovered_genotypes, familias_families = _families_phase(config, seed, out, kf, key, summary,
+                                                                        report)
     summary.seconds["families_and_reports"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    _graves_phase(config, seed, out, kf, key, summary, recovered, recovered_genotypes, report)
+    victims = _graves_phase(config, seed, out, kf, key, summary, recovered, recovered_genotypes, report)
+    if config.write_familias:
+        _write_familias(config, out, kf, familias_families, victims)
+        summary.files.append(FAMILIAS_FILE)
     summary.seconds["graves_and_samples"] = time.perf_counter() - started
 
     _write_manifest(config, seed, out, kf, summary)
@@ -296,7 +304,7 @@ def write_scenario(preset: str | ScenarioConfig, seed: int, out_dir: str | Path,
 
 def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequencies, key: bytes,
                     summary: ScenarioSummary, report: Callable[[str, int, int], None],
-                    ) -> tuple[list[RecoveredIndividual], list[np.ndarray]]:
+                    ) -> tuple[list[RecoveredIndividual], list[np.ndarray], list[Any]]:
     """Families, their reference profiles, identities and agency reports, batch by batch."""
     agencies = list(DEFAULT_AGENCIES)
     writers = _Writers(out, agencies)
@@ -307,6 +315,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
     recovered_genotypes: list[np.ndarray] = []
     truth_profiles = ProfileTableStream(out / "truth" / "missing_persons_profiles.txt")
     counters: dict[str, int] = {}
+    familias_families: list[Any] = []
     batch = 0
     while summary.missing < config.n_missing:
         drafts, genotypes = _simulate_drafts(config.families_per_batch, summary.families + 1, kf,
@@ -341,6 +350,8 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
         for family in families:
             barcodes = {did: sample_barcode(key, "RS", did) for did in family.donor_ids}
             writers.families.write(_family_entry(family, barcodes, first_report))
+            if config.write_familias:
+                familias_families.append(_familias_family(family, barcodes))
             summary.donors += len(family.donor_ids)
             summary.families_without_references += not family.donor_ids
             summary.consanguineous_families += family.consanguineous
@@ -369,7 +380,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
     summary.files += ["families.json", "truth/persons.csv", "truth/reports.csv",
                       "truth/missing_persons_profiles.txt"]
     summary.files += [f"registers/{a}.{REGISTER_FILE_TYPE.get(a, 'csv')}" for a in agencies]
-    return recovered, recovered_genotypes
+    return recovered, recovered_genotypes, familias_families
 
 
 def _profile_record(sample_id: str, profile: dict[str, Any], config: ScenarioConfig, category: str) -> Any:
@@ -382,8 +393,8 @@ def _profile_record(sample_id: str, profile: dict[str, Any], config: ScenarioCon
 
 def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequencies, key: bytes,
                   summary: ScenarioSummary, recovered: list[RecoveredIndividual],
-                  recovered_genotypes: list[np.ndarray], report: Callable[[str, int, int], None]) -> None:
-    """Sites, remains, samples, degraded bone profiles, manifests and truth."""
+                  recovered_genotypes: list[np.ndarray], report: Callable[[str, int, int], None]) -> list[Any]:
+    """Sites, remains, samples, degraded bone profiles, manifests and truth; returns Familias victims."""
     rng = _rng(seed, 20)
     unlisted_rng = _rng(seed, 21)
     n_unlisted = config.n_recovered_unlisted
@@ -466,6 +477,8 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
 
     # Lab files: successful profiles only, in bar-code order, a file per batch of samples.
     in_lab_order = [k for k in sorted(range(len(barcodes)), key=barcodes.__getitem__) if ok[k]]
+    victims = ([_familias_person(barcodes[k], "unknown", profile_dict(kf, observed[k])) for k in in_lab_order]
+               if config.write_familias else [])
     submitted = dt.datetime.combine(max(s.exhumation_date for s in sites), dt.time(12, 0))
     for start in range(0, max(1, len(in_lab_order)), config.samples_per_file):
         number = start // config.samples_per_file + 1
@@ -478,6 +491,58 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
                            submitted_at=submitted, kit=config.kit.name, batch_id=f"{config.name}-bone-{number:03d}")
         summary.files += [gm_name, cmf_name]
         report("lab files", min(start + config.samples_per_file, len(in_lab_order)), len(in_lab_order))
+    return victims
+
+
+def _familias_person(name: str, sex: str, profile: dict[str, Any], father: str | None = None,
+                     mother: str | None = None) -> Any:
+    """A Familias person; a single seen allele is written alone (``Allele1`` only)."""
+    from mpid.formats.types import FamiliasPerson
+
+    genotypes = {locus: tuple(a for a in alleles if a is not None) for locus, alleles in profile.items()}
+    return FamiliasPerson(id=name, sex=sex, father=father, mother=mother, genotypes=genotypes)
+
+
+def _familias_family(family: SimulatedFamily, barcodes: dict[str, str]) -> Any:
+    """A Familias DVI reference family: donors named by bar code, missing persons ``Missing <id>``."""
+    from mpid.formats.types import FamiliasFamily, FamiliasPedigree
+
+    missing = set(family.missing_ids)
+
+    def name(person_id: str) -> str:
+        if person_id in missing:
+            return f"Missing {person_id}"
+        return barcodes.get(person_id, person_id)
+
+    persons = tuple(
+        _familias_person(name(m.id), m.sex, family.reference_genotypes.get(m.id, {})) for m in family.members
+    )
+    relations = tuple((name(parent), name(m.id)) for m in family.members for parent in (m.father, m.mother)
+                      if parent is not None)
+    known = tuple(r for r in relations if not r[0].startswith("Missing") and not r[1].startswith("Missing"))
+    return FamiliasFamily(
+        name=family.family_id, persons=persons,
+        pedigrees=(FamiliasPedigree("Reference pedigree", known), FamiliasPedigree("Pedigree 1", relations)),
+        missing=tuple(f"Missing {pid}" for pid in family.missing_ids),
+    )
+
+
+def _write_familias(config: ScenarioConfig, out: Path, kf: KitFrequencies, families: list[Any],
+                    victims: list[Any]) -> None:
+    """lab/dvi.fam: the kit's frequency database, the bone profiles as victims, the reference families."""
+    from mpid.formats.familias import write_familias
+    from mpid.formats.types import FamiliasDVI, FamiliasLocus, FamiliasMutationModel, FamiliasProject
+
+    model = FamiliasMutationModel("stepwise", rate=config.family.mutation_rate, rate2=1e-6, range=0.1)
+    loci = tuple(
+        FamiliasLocus(locus, kf.alleles[j], tuple(float(p) for p in kf.probabilities[j]), model, model)
+        for j, locus in enumerate(kf.loci)
+    )
+    project = FamiliasProject(
+        persons=(), pedigrees=(), loci=loci, dvi=FamiliasDVI(tuple(victims), tuple(families)),
+        comment=f"mpid simulate: {config.name}", database_name=kf.table_name,
+    )
+    write_familias(project, out / FAMILIAS_FILE)
 
 
 def _site_row(site: Site) -> dict[str, Any]:
