@@ -230,3 +230,35 @@ def test_canonical_hash_does_not_depend_on_insertion_order_of_details(session: S
     a = append_audit(session, actor="a", action="x", object_type="y", details={"b": 1, "a": 2}, clock=clock)
     assert a.details == '{"a":2,"b":1}'
     assert session.execute(text("SELECT count(*) FROM audit_log")).scalar() == 1
+
+
+def test_concurrent_views_on_sqlite_keep_one_chain(tmp_path) -> None:
+    import threading
+
+    from mpid.registry.db import make_engine
+    from mpid.security.audit import record_audit
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'busy.sqlite'}")  # WAL, explicit BEGIN: as the app runs
+    Base.metadata.create_all(engine, tables=list(SECURITY_TABLES))
+    errors: list[BaseException] = []
+    sequences: list[int] = []
+
+    def viewer(k: int) -> None:
+        try:
+            for i in range(15):
+                sequences.append(record_audit(engine, actor=f"analyst{k}", action=AuditAction.GENETIC_VIEW,
+                                              object_type="profile", object_id=i))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=viewer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(sequences) == list(range(1, 91))
+    with Session(engine) as session:
+        result = verify_chain(session)
+    assert result.ok and result.entries == 90
+    engine.dispose()

@@ -13,14 +13,17 @@ import enum
 import hashlib
 import json
 import logging
+import random
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from mpid.security.models import AuditEntry, utc_now
 from mpid.security.roles import Principal
@@ -30,6 +33,7 @@ __all__ = [
     "AuditAction",
     "ChainVerification",
     "append_audit",
+    "record_audit",
     "audit_protection_sql",
     "canonical_entry_bytes",
     "chain_head",
@@ -136,6 +140,40 @@ def append_audit(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_audit(
+    bind: Engine | sessionmaker[Session],
+    *,
+    actor: Principal | str | None,
+    action: AuditAction | str,
+    object_type: str,
+    object_id: object | None = None,
+    details: Mapping[str, Any] | None = None,
+    clock: Any = utc_now,
+    attempts: int = 8,
+) -> int:
+    """Append one entry in its own short transaction, retrying when another writer got there first.
+
+    For events with no change to commit alongside (views of genetic data, exports, sign-ins):
+    on SQLite concurrent appends otherwise fail with "database is locked" or a duplicate
+    sequence. Returns the entry's sequence number.
+    """
+    factory = bind if isinstance(bind, sessionmaker) else sessionmaker(bind=bind)
+    for attempt in range(1, attempts + 1):
+        with factory() as session:
+            try:
+                entry = append_audit(session, actor=actor, action=action, object_type=object_type,
+                                     object_id=object_id, details=details, clock=clock)
+                session.commit()
+                return int(entry.sequence)
+            except (OperationalError, IntegrityError) as exc:
+                session.rollback()
+                if attempt == attempts:
+                    raise
+                log.debug("audit append retry %d after %s", attempt, type(exc.orig).__name__)
+        time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True)
