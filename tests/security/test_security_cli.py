@@ -145,3 +145,18 @@ def test_backup_and_restore_commands(env: dict[str, str], tmp_path: Path) -> Non
     damaged.write_bytes(bytes(data))
     result = run("restore", str(damaged), "--yes")
     assert result.exit_code == 1 and "failed authentication" in result.output
+
+
+def test_backup_of_a_missing_database_fails_without_creating_it(env: dict[str, str], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "nowhere" / "absent.sqlite"
+    monkeypatch.setenv("MPID_DATABASE_URL", f"sqlite:///{missing}")
+    result = run("backup", str(tmp_path / "b.mpidbak"))
+    assert result.exit_code == 1 and "no SQLite database" in result.output
+    assert not missing.exists() and not (tmp_path / "b.mpidbak").exists()
+
+
+def test_backup_refuses_a_different_key_file(env: dict[str, str], tmp_path: Path) -> None:
+    assert run("keys", "rotate").exit_code == 0
+    result = run("backup", str(tmp_path / "b.mpidbak"), "--key-file", str(tmp_path / "stray.json"))
+    assert result.exit_code == 1 and "wrong key file?" in result.output

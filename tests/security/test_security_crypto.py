@@ -298,3 +298,28 @@ def test_default_keyring_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert column_type.keyring_provider() is fixed
     finally:
         set_default_keyring(None)
+
+
+def test_running_process_picks_up_a_rotation_done_elsewhere(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    key_file = tmp_path / "keys.json"
+    monkeypatch.setenv("MPID_KEY_FILE", str(key_file))
+    set_default_keyring(None)
+    try:
+        metadata = MetaData()
+        notes = Table("notes", metadata, Column("id", Integer, primary_key=True),
+                      Column("body", EncryptedText("notes", "body")))
+        engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(notes), [{"id": 1, "body": "before rotation"}])
+        # `mpid keys rotate` in another process: new key version on disk, rows re-encrypted.
+        other = load_keyring(key_file)
+        other.add_version()
+        other.save()
+        with engine.begin() as conn:
+            assert reencrypt_all(conn, metadata, other) == 1
+        with engine.connect() as conn:
+            assert conn.execute(select(notes.c.body)).scalar_one() == "before rotation"
+    finally:
+        set_default_keyring(None)

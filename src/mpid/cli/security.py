@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -255,27 +256,58 @@ def audit_verify(
 # ---------------------------------------------------------------------------------------------
 
 
+def _audit_quietly(database_url: str | None, **entry: object) -> None:
+    """Record an audit entry if the database has the audit table; warn (not fail) otherwise."""
+    from mpid.security.audit import record_audit
+
+    engine = _engine(database_url)
+    try:
+        record_audit(engine, actor=_actor(), **entry)  # type: ignore[arg-type]
+    except (OperationalError, ProgrammingError) as exc:
+        log.warning("the audit entry could not be recorded: %s", exc.orig)
+    finally:
+        engine.dispose()
+
+
+def _check_key_file_quietly(database_url: str | None, ring) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a key file that does not match the database's; skip if there is no key table yet."""
+    from mpid.security.crypto import KeyFileError
+    from mpid.security.keys import check_key_file
+
+    url = make_url(_database_url(database_url))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
+        _fail(f"no SQLite database at {url.database}")
+    engine = _engine(database_url)
+    try:
+        with Session(engine) as session:
+            check_key_file(session, ring)
+            session.commit()
+    except KeyFileError as exc:
+        _fail(str(exc))
+    except (OperationalError, ProgrammingError) as exc:
+        log.warning("key versions not checked: %s", exc.orig)
+    finally:
+        engine.dispose()
+
+
 def backup(
     out: Path = typer.Argument(..., help="The encrypted backup file to write."),
     key_file: Path | None = _KEY_OPTION,
     database_url: str | None = _DB_OPTION,
 ) -> None:
     """Back up the register, encrypted with the key file, and verify the result."""
-    from mpid.security.audit import AuditAction, append_audit
+    from mpid.security.audit import AuditAction
     from mpid.security.backup import BackupError, backup_database
 
     ring = _keyring(key_file)
+    _check_key_file_quietly(database_url, ring)
     url = _database_url(database_url)
     try:
         info = backup_database(url, out, ring)
     except BackupError as exc:
         _fail(str(exc))
-    try:
-        with _session(database_url) as session:
-            append_audit(session, actor=_actor(), action=AuditAction.BACKUP, object_type="database",
-                         details={"file": str(out), "sha256": info.sha256, "size": info.size})
-    except typer.Exit:
-        log.warning("backup written, but the audit entry could not be recorded")
+    _audit_quietly(database_url, action=AuditAction.BACKUP, object_type="database",
+                   details={"file": str(out), "sha256": info.sha256, "size": info.size})
     typer.echo(f"backup {out} written and verified: {info.size} bytes, sha256 {info.sha256}")
 
 
@@ -286,7 +318,7 @@ def restore(
     database_url: str | None = _DB_OPTION,
 ) -> None:
     """Restore the register from an encrypted backup (verified before anything is replaced)."""
-    from mpid.security.audit import AuditAction, append_audit
+    from mpid.security.audit import AuditAction
     from mpid.security.backup import BackupError, restore_database, verify_backup
 
     ring = _keyring(key_file, create=False)
@@ -301,12 +333,8 @@ def restore(
         restore_database(source, url, ring)
     except BackupError as exc:
         _fail(str(exc))
-    try:
-        with _session(database_url) as session:
-            append_audit(session, actor=_actor(), action=AuditAction.RESTORE, object_type="database",
-                         details={"file": str(source), "sha256": info.sha256, "backup_created_at": info.created_at})
-    except typer.Exit:
-        log.warning("restored, but the audit entry could not be recorded")
+    _audit_quietly(database_url, action=AuditAction.RESTORE, object_type="database",
+                   details={"file": str(source), "sha256": info.sha256, "backup_created_at": info.created_at})
     typer.echo(f"restored {source} ({info.size} bytes, taken {info.created_at})")
 
 

@@ -241,6 +241,22 @@ def default_keyring() -> KeyRing:
         return _default_ring
 
 
+def _default_keyring_with(version: int) -> KeyRing:
+    """The default key ring, re-read from its file if it lacks ``version`` (rotated by another process)."""
+    global _default_ring
+    ring = default_keyring()
+    if version in ring.keys or ring.path is None:
+        return ring
+    with _default_lock:
+        if _default_ring is ring:
+            try:
+                _default_ring = load_keyring(ring.path, create=False)
+                log.info("key file %s re-read: a newer key version appeared", ring.path)
+            except KeyFileError as exc:
+                log.error("could not re-read key file %s: %s", ring.path, exc)
+        return _default_ring or ring
+
+
 def set_default_keyring(ring: KeyRing | None) -> None:
     """Use ``ring`` for encrypted columns from now on (None: reload from the key file when next needed)."""
     global _default_ring
@@ -442,7 +458,12 @@ class _EncryptedBase(TypeDecorator[Any]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        data = decrypt_value(self.keyring_provider(), bytes(value), table=self.table, column=self.column)
+        blob = bytes(value)
+        if self.keyring_provider is default_keyring:
+            ring = _default_keyring_with(ciphertext_key_version(blob))
+        else:
+            ring = self.keyring_provider()
+        data = decrypt_value(ring, blob, table=self.table, column=self.column)
         return self._decode(data)
 
     def copy(self, **kw: Any) -> _EncryptedBase:
