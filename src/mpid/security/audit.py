@@ -39,6 +39,7 @@ __all__ = [
     "chain_head",
     "compute_entry_hash",
     "install_audit_protection",
+    "uninstall_audit_protection",
     "verify_chain",
 ]
 
@@ -303,3 +304,18 @@ def install_audit_protection(connection: Connection, app_role: str | None = None
     for statement in audit_protection_sql(connection.dialect.name, app_role):
         connection.exec_driver_sql(statement)
     log.info("audit log protected on %s (app role %s)", connection.dialect.name, app_role or "unchanged")
+
+
+def uninstall_audit_protection(connection: Connection, table: str = "audit_log") -> None:
+    """Drop the append-only triggers (the migration's downgrade calls this before dropping the table)."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        statements = [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
+    elif dialect == "postgresql":
+        statements = [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+                      f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+                      "DROP FUNCTION IF EXISTS mpid_audit_append_only()"]
+    else:
+        raise ValueError(f"no audit protection for dialect {dialect!r}")
+    for statement in statements:
+        connection.exec_driver_sql(statement)
