@@ -138,3 +138,13 @@ def test_foreign_keys_are_enforced(engine):
                 "details, provenance, created_at) VALUES (999, 'A', 'x', 'unknown', '{}', '{}', CURRENT_TIMESTAMP)"
             )
         )
+
+
+def test_text_longer_than_its_column_is_refused_on_every_backend(session):
+    from mpid.registry.errors import RegisterError
+
+    session.add(Remains(code="R" * 121, kind=RemainsKind.BODY))
+    with pytest.raises(RegisterError) as info:
+        session.flush()
+    assert info.value.field == "code"
+    assert str(info.value).endswith("is 121 characters long; remains.code holds at most 120")

@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 
 from mpid.registry.base import Base
+from mpid.registry.models._lengths import install_length_check
 from mpid.registry.models.cases import (
     CaseStatusEvent,
     Consent,
@@ -90,3 +91,4 @@ def _import_all_model_modules() -> None:
 
 
 _import_all_model_modules()
+install_length_check()

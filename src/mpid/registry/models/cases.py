@@ -92,9 +92,7 @@ class Report(Base):
     provenance: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
-    missing_person: Mapped[MissingPerson] = relationship(
-        back_populates="reports", foreign_keys=[missing_person_id]
-    )
+    missing_person: Mapped[MissingPerson] = relationship(back_populates="reports", foreign_keys=[missing_person_id])
 
 
 class CaseStatusEvent(Base):
@@ -119,7 +117,7 @@ class Family(Base):
     __tablename__ = "families"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(120), unique=True)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -140,7 +138,7 @@ class PedigreePerson(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
-    label: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(120))
     sex: Mapped[Sex] = mapped_column(enum_column_type(Sex, "sex"), default=Sex.UNKNOWN)
     father_id: Mapped[int | None] = mapped_column(ForeignKey("pedigree_persons.id"))
     mother_id: Mapped[int | None] = mapped_column(ForeignKey("pedigree_persons.id"))
@@ -163,7 +161,7 @@ class Donor(Base):
     pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
     sex: Mapped[Sex] = mapped_column(enum_column_type(Sex, "sex"), default=Sex.UNKNOWN)
     # What the donor said their relationship is (e.g. "mother"), as recorded at collection.
-    stated_relationship: Mapped[str | None] = mapped_column(String(80))
+    stated_relationship: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     pedigree_person: Mapped[PedigreePerson | None] = relationship(back_populates="donor")

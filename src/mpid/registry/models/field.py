@@ -25,13 +25,11 @@ class Site(Base):
     __tablename__ = "sites"
     __table_args__ = (
         CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"),
-        CheckConstraint(
-            "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"
-        ),
+        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     site_type: Mapped[SiteType] = mapped_column(enum_column_type(SiteType, "site_type"))
     latitude: Mapped[float | None] = mapped_column(Float)
@@ -50,9 +48,7 @@ class Exhumation(Base):
 
     __tablename__ = "exhumations"
     __table_args__ = (
-        CheckConstraint(
-            "ended_on IS NULL OR started_on IS NULL OR ended_on >= started_on", name="date_order"
-        ),
+        CheckConstraint("ended_on IS NULL OR started_on IS NULL OR ended_on >= started_on", name="date_order"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,14 +76,12 @@ class Remains(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(120), unique=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     exhumation_id: Mapped[int | None] = mapped_column(ForeignKey("exhumations.id"), index=True)
     kind: Mapped[RemainsKind] = mapped_column(enum_column_type(RemainsKind, "remains_kind"))
     body_part: Mapped[str | None] = mapped_column(String(120))
-    anthropological_sex: Mapped[Sex] = mapped_column(
-        enum_column_type(Sex, "anthropological_sex"), default=Sex.UNKNOWN
-    )
+    anthropological_sex: Mapped[Sex] = mapped_column(enum_column_type(Sex, "anthropological_sex"), default=Sex.UNKNOWN)
     age_min: Mapped[int | None] = mapped_column(Integer)
     age_max: Mapped[int | None] = mapped_column(Integer)
     stature_min_cm: Mapped[float | None] = mapped_column(Float)
@@ -108,7 +102,7 @@ class Sample(Base):
     __table_args__ = (CheckConstraint("(remains_id IS NULL) <> (donor_id IS NULL)", name="one_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    barcode: Mapped[str] = mapped_column(String(80), unique=True)
+    barcode: Mapped[str] = mapped_column(String(120), unique=True)
     sample_type: Mapped[SampleType] = mapped_column(enum_column_type(SampleType, "sample_type"))
     remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), index=True)
     donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
@@ -118,9 +112,7 @@ class Sample(Base):
 
     remains: Mapped[Remains | None] = relationship(back_populates="samples")
     donor: Mapped[Donor | None] = relationship(back_populates="samples")
-    custody_events: Mapped[list[CustodyEvent]] = relationship(
-        back_populates="sample", order_by="CustodyEvent.id"
-    )
+    custody_events: Mapped[list[CustodyEvent]] = relationship(back_populates="sample", order_by="CustodyEvent.id")
     profiles: Mapped[list[Profile]] = relationship(back_populates="sample", order_by="Profile.id")
 
 

@@ -35,9 +35,7 @@ class MatchRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    candidates: Mapped[list[CandidateMatch]] = relationship(
-        back_populates="run", order_by="CandidateMatch.id"
-    )
+    candidates: Mapped[list[CandidateMatch]] = relationship(back_populates="run", order_by="CandidateMatch.id")
 
 
 class CandidateMatch(Base):
@@ -45,9 +43,7 @@ class CandidateMatch(Base):
 
     __tablename__ = "candidate_matches"
     __table_args__ = (
-        CheckConstraint(
-            "missing_person_id IS NOT NULL OR other_remains_id IS NOT NULL", name="has_counterpart"
-        ),
+        CheckConstraint("missing_person_id IS NOT NULL OR other_remains_id IS NOT NULL", name="has_counterpart"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,9 +107,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     missing_person_id: Mapped[int] = mapped_column(ForeignKey("missing_persons.id"), index=True)
     identification_id: Mapped[int | None] = mapped_column(ForeignKey("identifications.id"))
-    channel: Mapped[NotificationChannel] = mapped_column(
-        enum_column_type(NotificationChannel, "notification_channel")
-    )
+    channel: Mapped[NotificationChannel] = mapped_column(enum_column_type(NotificationChannel, "notification_channel"))
     notified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     notified_by: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(Text)

@@ -30,7 +30,7 @@ def upgrade() -> None:
             sa.Enum("male", "female", "unknown", name="sex", native_enum=False, create_constraint=True, length=32),
             nullable=False,
         ),
-        sa.Column("stated_relationship", sa.String(length=80), nullable=True),
+        sa.Column("stated_relationship", sa.String(length=120), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_donors")),
         sa.UniqueConstraint("pseudonym", name=op.f("uq_donors_pseudonym")),
@@ -38,7 +38,7 @@ def upgrade() -> None:
     op.create_table(
         "families",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("code", sa.String(length=60), nullable=False),
+        sa.Column("code", sa.String(length=120), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_families")),
@@ -122,7 +122,7 @@ def upgrade() -> None:
     op.create_table(
         "sites",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("code", sa.String(length=60), nullable=False),
+        sa.Column("code", sa.String(length=120), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column(
             "site_type",
@@ -270,7 +270,7 @@ def upgrade() -> None:
         "pedigree_persons",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("family_id", sa.Integer(), nullable=False),
-        sa.Column("label", sa.String(length=80), nullable=False),
+        sa.Column("label", sa.String(length=120), nullable=False),
         sa.Column(
             "sex",
             sa.Enum("male", "female", "unknown", name="sex", native_enum=False, create_constraint=True, length=32),
@@ -414,7 +414,7 @@ def upgrade() -> None:
     op.create_table(
         "remains",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("code", sa.String(length=60), nullable=False),
+        sa.Column("code", sa.String(length=120), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=True),
         sa.Column("exhumation_id", sa.Integer(), nullable=True),
         sa.Column(
@@ -464,7 +464,7 @@ def upgrade() -> None:
     op.create_table(
         "samples",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("barcode", sa.String(length=80), nullable=False),
+        sa.Column("barcode", sa.String(length=120), nullable=False),
         sa.Column(
             "sample_type",
             sa.Enum(
