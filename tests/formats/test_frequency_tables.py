@@ -169,6 +169,8 @@ def test_error_layout_and_columns(tmp_path: Path) -> None:
         parse_frequency_table(write(tmp_path, "marker,allele,freq\nTH01,6,0.1\n"), kind="long")
     with pytest.raises(MissingColumnError, match="first column must hold the alleles"):
         parse_frequency_table(write(tmp_path, "Name,TH01\n6,0.1\n"), kind="wide")
+    with pytest.raises(MalformedFileError, match="freqs.csv: no allele frequencies found \\(read as wide\\)"):
+        parse_frequency_table(write(tmp_path, "Allele,TH01,FGA\nN,100,100\n6,,\n"))
     with pytest.raises(BadValueError, match="unknown frequency table kind 'excel'"):
         parse_frequency_table(write(tmp_path, "x"), kind="excel")
     with pytest.raises(MalformedFileError, match="line 2: expected 'allele<TAB>frequency', found '6\\\\t0.1\\\\t3'"):

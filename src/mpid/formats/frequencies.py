@@ -64,20 +64,25 @@ def parse_frequency_table(path: str | os.PathLike[str], kind: str = "auto") -> l
             source, f"unknown frequency table kind {kind!r}: expected auto, " + ", ".join(FREQUENCY_TABLE_KINDS)
         )
     if kind == "strider_xml":
-        return _parse_strider_xml(source)
-    text = read_text(source)
-    if kind == "auto":
-        kind = _detect(source, text)
+        tables = _parse_strider_xml(source)
+    else:
+        text = read_text(source)
+        if kind == "auto":
+            kind = _detect(source, text)
         if kind == "strider_xml":
-            return _parse_strider_xml(source)
-    parser: Callable[[str, str], list[FrequencyTableData]] = {
-        "long": _parse_long,
-        "wide": _parse_wide,
-        "stacked": _parse_stacked,
-        "familias": _parse_familias_file,
-        "strider_csv": _parse_strider_csv,
-    }[kind]
-    return parser(source, text)
+            tables = _parse_strider_xml(source)
+        else:
+            parser: Callable[[str, str], list[FrequencyTableData]] = {
+                "long": _parse_long,
+                "wide": _parse_wide,
+                "stacked": _parse_stacked,
+                "familias": _parse_familias_file,
+                "strider_csv": _parse_strider_csv,
+            }[kind]
+            tables = parser(source, text)
+    if not tables:
+        raise MalformedFileError(source, f"no allele frequencies found (read as {kind})")
+    return tables
 
 
 # ---------------------------------------------------------------- detection and shared helpers
@@ -184,13 +189,14 @@ class _TableBuilder:
             )
         alleles[allele] = freq
 
-    def result(self, drop_empty: bool = True) -> list[FrequencyTableData]:
+    def result(self) -> list[FrequencyTableData]:
+        """One table per population; markers without any frequency are left out."""
         out = []
         for name, markers in self.tables.items():
             kept = {
                 m: dict(sorted(a.items(), key=lambda item: allele_sort_key(item[0])))
                 for m, a in markers.items()
-                if a or not drop_empty
+                if a
             }
             if not kept:
                 continue
@@ -306,7 +312,7 @@ def _parse_wide(source: str, text: str) -> list[FrequencyTableData]:
         raise MissingColumnError(source, "no locus columns after the allele column", line=line)
     builder = _TableBuilder(source)
     _wide_rows(source, builder, _table_name(source), rows[1:], loci, 0)
-    return builder.result(drop_empty=False)
+    return builder.result()
 
 
 def _parse_stacked(source: str, text: str) -> list[FrequencyTableData]:

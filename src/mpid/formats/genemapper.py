@@ -26,6 +26,7 @@ import io
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpid.formats._common import (
@@ -37,7 +38,7 @@ from mpid.formats._common import (
     read_text,
 )
 from mpid.formats.errors import BadValueError, EmptyLocusError, MalformedFileError, MissingColumnError
-from mpid.formats.types import ProfileRecord, SingleAlleleRule
+from mpid.formats.types import Genotype, ProfileRecord, SingleAlleleRule
 from mpid.genetics.alleles import display_locus
 
 __all__ = ["parse_genemapper", "write_genemapper"]
@@ -117,6 +118,17 @@ def write_genemapper(records: Iterable[ProfileRecord], path: str | os.PathLike[s
     Path(path).write_text(out.getvalue(), encoding="utf-8", newline="")
 
 
+@dataclass
+class _Occurrence:
+    """The calls of one sample seen so far (one injection)."""
+
+    kit: str | None
+    run: str | None
+    loci: dict[str, Genotype] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+
+
 class _RecordBuilder:
     """Collects calls per sample, starting a new record when a sample repeats a marker."""
 
@@ -124,39 +136,31 @@ class _RecordBuilder:
         self.source = source
         self.single_allele = single_allele
         self.order: list[tuple[str, int]] = []
-        self.by_sample: dict[str, list[dict]] = {}
+        self.by_sample: dict[str, list[_Occurrence]] = {}
 
     def add(
         self, sample: str, locus: str, calls: list[str], line: int, *, kit: str = "", run: str = ""
     ) -> None:
         occurrences = self.by_sample.setdefault(sample, [])
-        for occ in occurrences:
-            if locus not in occ["seen"]:
-                break
-        else:
-            occ = {"seen": set(), "loci": {}, "lines": {}, "kit": kit or None, "run": run or None}
-            occurrences.append(occ)
+        target = next((occ for occ in occurrences if locus not in occ.seen), None)
+        if target is None:
+            target = _Occurrence(kit or None, run or None)
+            occurrences.append(target)
             self.order.append((sample, len(occurrences) - 1))
-        occ["seen"].add(locus)
+        target.seen.add(locus)
         genotype = make_genotype(calls, self.single_allele)
         if genotype:
-            occ["loci"][locus] = genotype
-            occ["lines"][locus] = line
+            target.loci[locus] = genotype
+            target.lines[locus] = line
 
     def records(self) -> list[ProfileRecord]:
         result = []
         for sample, k in self.order:
             occ = self.by_sample[sample][k]
-            result.append(
-                ProfileRecord(
-                    sample_id=sample,
-                    loci=occ["loci"],
-                    source_path=self.source,
-                    source_lines=occ["lines"],
-                    kit=occ["kit"],
-                    run=occ["run"],
-                )
-            )
+            result.append(ProfileRecord(
+                sample_id=sample, loci=occ.loci, source_path=self.source, source_lines=occ.lines,
+                kit=occ.kit, run=occ.run,
+            ))
         return result
 
 
