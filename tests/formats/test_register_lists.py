@@ -158,3 +158,17 @@ def test_writer_refuses_unknown_fields(tmp_path: Path) -> None:
         write_register_csv([RegisterRow(5, {"surname": "x"})], tmp_path / "x.csv")
     with pytest.raises(BadValueError, match="headers names unknown field 'surname'"):
         write_register_csv([], tmp_path / "x.csv", headers={"surname": "Soyad"})
+
+
+def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["List of missing persons"])
+    sheet.append(["Printed", "2024-05-01"])
+    sheet.append([])
+    sheet.append(["No", "Surname", "First name", "Sex"])
+    sheet.append([1, "A", "B", "F"])
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    (row,) = parse_register_list(path, mapping={"No": "record_id"})
+    assert row.line == 5 and row.fields["record_id"] == "1" and row.fields["sex"] == "F"

@@ -15,7 +15,9 @@ Values are normalised and checked:
   (also ``DD.MM.YYYY`` and ``MM.YYYY``, and real dates in XLSX cells), years 1800–2100;
 * every other field: text with surrounding and repeated spaces removed.
 
-A row needs a ``family_name`` or a ``given_name``; ``record_id`` values must be unique.
+The header is the first of the first 10 non-empty rows that has a name column (titles above
+it are skipped). A row needs a ``family_name`` or a ``given_name``; ``record_id`` values must
+be unique.
 Errors name the file, the line (CSV line or XLSX row) and the field.
 """
 
@@ -101,6 +103,7 @@ _SEX = {
     "unknown": ("u", "unknown", "?", "x", "naməlum", "namelum", "неизв", "неизвестно", "н/д"),
 }
 _SEX_LOOKUP = {label: code for code, labels in _SEX.items() for label in labels}
+_HEADER_SEARCH_ROWS = 10
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _DOTTED = re.compile(r"^(?:(\d{1,2})[./])?(\d{1,2})[./](\d{4})$")
 
@@ -127,28 +130,28 @@ def parse_register_list(
     rows = [(n, cells) for n, cells in rows if any(c not in (None, "") for c in cells)]
     if not rows:
         raise MalformedFileError(source, "empty file: no header row")
-    header_line, header = rows[0]
-    columns: dict[int, str] = {}
+    # Agency sheets often carry a title or a date above the header: look for it in the first rows.
+    header_at = next((i for i, (_, cells) in enumerate(rows[:_HEADER_SEARCH_ROWS])
+                      if {"family_name", "given_name"} & set(_map_header(lookup, cells).values())), None)
+    if header_at is None:
+        raise MissingColumnError(
+            source,
+            "missing name columns: expected 'family_name' or 'given_name' (or a header such as "
+            "'Surname', 'Soyad', 'Фамилия'; pass mapping= for other headers)",
+            line=rows[0][0],
+        )
+    header_line, header = rows[header_at]
+    columns = _map_header(lookup, header)
     used: dict[str, str] = {}
-    for idx, cell in enumerate(header):
-        name = "" if cell is None else str(cell).strip()
-        target = lookup.get(_key(name)) if name else None
-        if target is None:
-            continue
+    for idx, target in columns.items():
+        name = str(header[idx]).strip()
         if target in used:
             raise BadValueError(
                 source, f"columns {used[target]!r} and {name!r} both map to field {target!r}",
                 line=header_line, field=name,
             )
         used[target] = name
-        columns[idx] = target
-    if "family_name" not in used and "given_name" not in used:
-        raise MissingColumnError(
-            source,
-            "missing name columns: expected 'family_name' or 'given_name' (or a header such as "
-            "'Surname', 'Soyad', 'Фамилия'; pass mapping= for other headers)",
-            line=header_line,
-        )
+    rows = rows[header_at:]
     result: list[RegisterRow] = []
     seen_ids: dict[str, int] = {}
     for line, cells in rows[1:]:
@@ -168,6 +171,17 @@ def parse_register_list(
             seen_ids[record_id] = line
         result.append(RegisterRow(line=line, fields=fields))
     return result
+
+
+def _map_header(lookup: dict[str, str], header: list[object]) -> dict[int, str]:
+    """Column index → field for the header cells that the lookup knows."""
+    columns = {}
+    for idx, cell in enumerate(header):
+        name = "" if cell is None else str(cell).strip()
+        target = lookup.get(_key(name)) if name else None
+        if target is not None:
+            columns[idx] = target
+    return columns
 
 
 def _lookup(source: str, mapping: Mapping[str, str] | None) -> dict[str, str]:
