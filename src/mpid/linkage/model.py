@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from mpid.linkage.cluster import ConflictFeatures, constrained_clusters
 from mpid.linkage.normalise import (
     name_key,
     parse_patronymic,
@@ -33,12 +34,15 @@ from mpid.linkage.normalise import (
 )
 
 __all__ = [
+    "CONFLICT_PROBABILITY",
     "DEFAULT_THRESHOLD",
     "INPUT_COLUMNS",
     "REVIEW_FLOOR",
     "DedupeResult",
+    "auto_merge_allowed",
     "PartialDate",
     "build_settings",
+    "cluster_predictions",
     "deduplicate",
     "parse_partial_date",
     "prepare_records",
@@ -55,6 +59,10 @@ INPUT_COLUMNS = (
 DEFAULT_THRESHOLD = 0.9
 # Pairs between this probability and the threshold are worth a case officer's look.
 REVIEW_FLOOR = 0.2
+# Pairs are scored down to this probability so the clustering knows which reports conflict.
+_SCORE_FLOOR = 0.001
+# Two reports scored below this cannot end up in one cluster.
+CONFLICT_PROBABILITY = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +143,8 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
             "source": row["source"],
             "fam_key": _none_if_empty(family),
             "fam_phon": _none_if_empty(phonetic_key(family)),
-            "fam_as_given": _none_if_empty(name_key(row["family_name"])),
             "given_key": _none_if_empty(given),
             "given_phon": _none_if_empty(phonetic_key(given)),
-            "given_as_fam": _none_if_empty(surname_key(row["given_name"])),
             "pat_key": _none_if_empty(patronymic.father_key),
             "pat_phon": _none_if_empty(phonetic_key(patronymic.father_key)),
             "sex": sex,
@@ -187,7 +193,7 @@ def _name_comparison(column: str, phon: str, label: str) -> dict[str, Any]:
             _level(f"{column}_l IS NULL OR {column}_r IS NULL", "null", null=True),
             _level(f"{column}_l = {column}_r", "exact key", tf=column),
             _level(_jw(column, 0.92), "Jaro-Winkler >= 0.92"),
-            _level(f"{phon}_l = {phon}_r", "same phonetic key"),
+            _level(f"{phon}_l = {phon}_r AND {_jw(column, 0.8)}", "same phonetic key, similar"),
             _level(f"(length({column}_l) = 1 OR length({column}_r) = 1) "
                    f"AND left({column}_l, 1) = left({column}_r, 1)", "initial agrees"),
             _level(_jw(column, 0.8), "Jaro-Winkler >= 0.80"),
@@ -198,8 +204,8 @@ def _name_comparison(column: str, phon: str, label: str) -> dict[str, Any]:
 
 def _swap_level() -> dict[str, Any]:
     """Family and given name written in each other's field by one agency."""
-    return _level("fam_key_l = given_as_fam_r AND given_key_l = fam_as_given_r "
-                  "OR fam_key_r = given_as_fam_l AND given_key_r = fam_as_given_l", "names swapped")
+    return _level("(fam_phon_l = given_phon_r AND given_phon_l = fam_phon_r AND fam_phon_l <> given_phon_l)",
+                  "names swapped")
 
 
 def _place_comparison(column: str, phon: str, label: str) -> dict[str, Any]:
@@ -223,7 +229,10 @@ _BIRTH_DATE = {
         _level("b_year_l = b_year_r AND b_month_l = b_day_r AND b_day_l = b_month_r", "day and month swapped"),
         _level("b_year_l = b_year_r AND b_month_l = b_month_r AND (b_day_l IS NULL OR b_day_r IS NULL)", "same year and month, day unknown"),
         _level("b_year_l = b_year_r AND (b_month_l IS NULL OR b_month_r IS NULL)", "same year, month unknown"),
-        _level("b_month_l = b_month_r AND b_day_l = b_day_r AND abs(b_year_l - b_year_r) <= 10", "same day and month, year off"),
+        _level("b_month_l = b_month_r AND b_day_l = b_day_r AND (abs(b_year_l - b_year_r) = 1 "
+               "OR b_year_l // 10 = b_year_r // 10 OR b_year_l % 10 = b_year_r % 10 "
+               "OR (b_year_l % 10 = (b_year_r // 10) % 10 AND (b_year_l // 10) % 10 = b_year_r % 10))",
+               "same day and month, one year digit off"),
         _level("b_year_l = b_year_r", "same year, different day or month"),
         _level("abs(b_year_l - b_year_r) <= 1", "within a year"),
         _level("ELSE", "different"),
@@ -280,7 +289,10 @@ def build_settings() -> dict[str, Any]:
     family = _name_comparison("fam_key", "fam_phon", "family_name")
     family["comparison_levels"].insert(2, _swap_level())
     given = _name_comparison("given_key", "given_phon", "given_name")
-    given["comparison_levels"].insert(2, _swap_level())
+    # A swap is evidence once, in family_name; for given_name it is treated as missing.
+    null_level = given["comparison_levels"][0]
+    null_level["sql_condition"] = f"{null_level['sql_condition']} OR {_swap_level()['sql_condition']}"
+    null_level["label_for_charts"] = "null or names swapped"
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -340,6 +352,16 @@ def _train(linker: Any, n_records: int, seed: int) -> None:
             rule, estimate_without_term_frequencies=True)
 
 
+def auto_merge_allowed(pairs: pd.DataFrame) -> pd.Series:
+    """Pairs that may be merged without a person looking: not those whose given names differ.
+
+    Siblings often went missing together and agree on surname, patronymic, places and date
+    of disappearance; the model's independence assumption then over-counts that shared
+    family evidence. Two clearly different given names therefore always go to review.
+    """
+    return pairs["gamma_given_name"] != 0
+
+
 def _regularise(settings: dict[str, Any]) -> dict[str, Any]:
     """Floor every trained m probability at _M_FLOOR and renormalise (see _M_FLOOR)."""
     for comparison in settings["comparisons"]:
@@ -353,24 +375,37 @@ def _regularise(settings: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _connected_components(ids: list[str], edges: pd.DataFrame) -> dict[str, str]:
-    """Union-find over match edges: each record id to the smallest record id of its component."""
-    parent = {record_id: record_id for record_id in ids}
+def _conflict_features(prepared: pd.DataFrame) -> dict[str, ConflictFeatures]:
+    """The per-record keys the clustering needs to detect conflicting reports."""
+    def value(item: Any) -> Any:
+        return None if item is None or item is pd.NA or (isinstance(item, float) and math.isnan(item)) else item
 
-    def find(node: str) -> str:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
+    columns = ["unique_id", "given_key", "given_phon", "fam_phon", "b_year", "b_month", "b_day"]
+    features = {}
+    for row in prepared[columns].itertuples(index=False):
+        given, given_phon, fam_phon, year, month, day = (value(v) for v in row[1:])
+        features[row[0]] = ConflictFeatures(given, given_phon, fam_phon,
+                                            None if year is None else int(year),
+                                            None if month is None else int(month),
+                                            None if day is None else int(day))
+    return features
 
-    for left, right in zip(edges["unique_id_l"], edges["unique_id_r"], strict=True):
-        root_left, root_right = find(left), find(right)
-        if root_left != root_right:
-            if root_left < root_right:
-                parent[root_right] = root_left
-            else:
-                parent[root_left] = root_right
-    return {record_id: find(record_id) for record_id in ids}
+
+def cluster_predictions(
+    ids: list[str], pairs: pd.DataFrame, prepared: pd.DataFrame, threshold: float,
+    *, conflict_probability: float = CONFLICT_PROBABILITY,
+) -> dict[str, str]:
+    """Group records: merge pairs at or above threshold, best first, never across a conflict."""
+    allowed = auto_merge_allowed(pairs)
+    left, right = pairs["unique_id_l"].to_numpy(), pairs["unique_id_r"].to_numpy()
+    probability = pairs["match_probability"].to_numpy()
+    known = {}
+    for a, b, p, ok in zip(left, right, probability, allowed.to_numpy(), strict=True):
+        known[(a, b) if a < b else (b, a)] = (float(p), bool(ok))
+    chosen = (probability >= threshold) & allowed.to_numpy()
+    edges = list(zip(left[chosen], right[chosen], probability[chosen], strict=True))
+    return constrained_clusters(ids, edges, known, _conflict_features(prepared),
+                                conflict_probability=conflict_probability)
 
 
 def deduplicate(
@@ -416,8 +451,7 @@ def deduplicate(
         timings["train"] = time.perf_counter() - mark
     mark = time.perf_counter()
     step("scoring candidate pairs")
-    floor = min(review_floor, threshold)
-    predictions = linker.inference.predict(threshold_match_probability=floor)
+    predictions = linker.inference.predict(threshold_match_probability=_SCORE_FLOOR)
     pairs = predictions.as_pandas_dataframe()
     timings["predict"] = time.perf_counter() - mark
     trained = linker.misc.save_model_to_json()
@@ -425,8 +459,7 @@ def deduplicate(
 
     mark = time.perf_counter()
     step("clustering")
-    edges = pairs.loc[pairs["match_probability"] >= threshold, ["unique_id_l", "unique_id_r"]]
-    roots = _connected_components(ids, edges)
+    roots = cluster_predictions(ids, pairs, prepared, threshold)
     order: dict[str, int] = {}
     person_ids = []
     for record_id in ids:
@@ -437,7 +470,9 @@ def deduplicate(
     clusters = pd.DataFrame({"record_id": ids, "person_id": person_ids})
     timings["cluster"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
+    pairs = pairs.loc[pairs["match_probability"] >= min(review_floor, threshold)]
     pairs = pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"})
+    pairs = pairs.reset_index(drop=True)
     logger.info("%d records, %d candidate pairs, %d persons", len(ids), len(pairs), len(order))
     return DedupeResult(clusters, pairs, trained, threshold, timings)
 

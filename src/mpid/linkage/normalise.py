@@ -76,6 +76,7 @@ _NON_LETTER = re.compile(r"[^a-z ]+")
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"(.)\1+")
 # Latin "yu"/"yo" after a consonant (Gyunel, Kyonul) only mark a front vowel, as ü/ö do.
+_GLIDE = re.compile(r"(?<=[aou])i(?=[aou])")
 _SOFT_VOWEL = re.compile(r"([^aeiou ])i([uo])")
 
 
@@ -122,7 +123,9 @@ def name_key(text: str | None) -> str:
     words = words.translate(_KEY_LETTERS)
     words = _SOFT_VOWEL.sub(r"\1\2", words)
     words = words.replace("zadah", "zada")
-    return _REPEATS.sub(r"\1", words.replace(" ", ""))
+    words = _REPEATS.sub(r"\1", words.replace(" ", ""))
+    # A y between vowels is a glide some spellings drop: Mustafayev, Мустафаев; Xəyalə, Хаяла.
+    return _REPEATS.sub(r"\1", _GLIDE.sub("", words))
 
 
 def _skeleton(key: str) -> str:
