@@ -275,3 +275,37 @@ def test_case_secrets_for_the_family_portal(policy: AuthPolicy) -> None:
     assert not verify_case_secret(stored, new_case_secret(), policy)
     assert not verify_case_secret(None, secret, policy)
     assert len({new_case_secret() for _ in range(200)}) == 200
+
+
+def test_resolve_request_prefers_bearer_and_checks_kinds(session: Session, alice: User, clock: FakeClock) -> None:
+    from mpid.security.auth import resolve_request
+
+    cookie = issue_token(session, alice, kind=TokenKind.SESSION, clock=clock).token
+    api = issue_token(session, alice, kind=TokenKind.API, clock=clock).token
+    assert resolve_request(session, cookie=cookie, clock=clock)[1].username == "alice"
+    assert resolve_request(session, authorization=f"Bearer {api}", clock=clock)[1].username == "alice"
+    assert resolve_request(session, cookie="junk", authorization=f"Bearer {api}", clock=clock)[0].id == alice.id
+    with pytest.raises(InvalidTokenError):  # a session cookie is not an API token
+        resolve_request(session, authorization=f"Bearer {cookie}", clock=clock)
+    with pytest.raises(InvalidTokenError):
+        resolve_request(session, cookie=api, clock=clock)
+    with pytest.raises(InvalidTokenError):
+        resolve_request(session, clock=clock)
+
+
+def test_concurrent_password_checks_are_bounded(policy: AuthPolicy) -> None:
+    import threading
+
+    from mpid.security import auth as auth_module
+
+    encoded = hash_password(PASSWORD, policy)
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda: results.append(verify_password(encoded, PASSWORD, policy)))
+               for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 32
+    slots = auth_module._argon2_slots()
+    assert slots._value == slots._initial_value  # type: ignore[attr-defined]  # every slot given back

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +46,7 @@ __all__ = [
     "issue_token",
     "lock_user",
     "principal_for",
+    "resolve_request",
     "resolve_token",
     "revoke_token",
     "revoke_user_tokens",
@@ -105,15 +108,31 @@ class AuthPolicy:
 DEFAULT_POLICY = AuthPolicy()
 
 
+# Each argon2 computation takes the policy's memory (64 MiB by default); bounding how many run
+# at once keeps a burst of sign-ins from exhausting memory. Created on first use.
+_slots_lock = threading.Lock()
+_slots: threading.BoundedSemaphore | None = None
+
+
+def _argon2_slots() -> threading.BoundedSemaphore:
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(max(2, min(8, os.cpu_count() or 2)))
+        return _slots
+
+
 def hash_password(password: str, policy: AuthPolicy = DEFAULT_POLICY) -> str:
     """The argon2id hash of ``password`` (PHC string, salt included)."""
-    return policy.hasher().hash(password)
+    with _argon2_slots():
+        return policy.hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str, policy: AuthPolicy = DEFAULT_POLICY) -> bool:
     """True when ``password`` matches ``password_hash``; False for a mismatch or a malformed hash."""
     try:
-        return policy.hasher().verify(password_hash, password)
+        with _argon2_slots():
+            return policy.hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -351,6 +370,20 @@ def resolve_token(
         record.last_used_at = now
         session.flush()
     return user, principal_for(user)
+
+
+def resolve_request(
+    session: Session,
+    *,
+    cookie: str | None = None,
+    authorization: str | None = None,
+    clock: Clock = utc_now,
+) -> tuple[User, Principal]:
+    """The caller of a web request: a bearer API token if the header has one, else the session cookie."""
+    bearer = bearer_token(authorization)
+    if bearer is not None:
+        return resolve_token(session, bearer, kind=TokenKind.API, clock=clock)
+    return resolve_token(session, cookie, kind=TokenKind.SESSION, clock=clock)
 
 
 def principal_for(user: User) -> Principal:
