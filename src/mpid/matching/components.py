@@ -326,30 +326,40 @@ class ComponentReport:
         return "\n".join(lines)
 
 
-def _solve_one(comp: Component, lik: PlacementLikelihood, settings: ComponentSettings) -> ComponentSolution:
+@dataclass
+class _Enumerated:
+    """A component's assignments and, per row, the (family, placements) whose likelihoods it needs."""
+
+    component: Component
+    remains: list[str]
+    rows: list[tuple[str, ...]]
+    keys: list[list[tuple[str, Placement]]]
+
+
+def _enumerate(comp: Component, settings: ComponentSettings) -> _Enumerated:
     fam_of = {e.missing: e.family for e in comp.edges}
     remains = list(comp.remains)
     rows = enumerate_assignments(remains, comp.pairings(), settings.max_assignments)
-    sets: dict[tuple[str, Placement], None] = {}
-    per_row: list[list[tuple[str, Placement]]] = []
+    keys = []
     for a in rows:
         by_fam: dict[str, list[tuple[str, str]]] = {}
         for r, m in zip(remains, a, strict=True):
             if m != STAR:
                 by_fam.setdefault(fam_of[m], []).append((m, r))
-        keys = [(f, lik.canonical(p)) for f, p in by_fam.items()]
-        per_row.append(keys)
-        sets.update(dict.fromkeys(keys))
-    lik.prepare(sets)
-    ll = np.array([sum(lik.log_lr(f, p) for f, p in keys) for keys in per_row])
+        keys.append([(f, PlacementLikelihood.canonical(p)) for f, p in by_fam.items()])
+    return _Enumerated(comp, remains, rows, keys)
+
+
+def _solve_enumerated(en: _Enumerated, lik: PlacementLikelihood) -> ComponentSolution:
+    ll = np.array([sum(lik.log_lr(f, p) for f, p in keys) for keys in en.keys])
     post = posterior(ll)
-    marg: dict[str, dict[str, float]] = {r: {} for r in remains}
-    for a, p in zip(rows, post, strict=True):
-        for r, m in zip(remains, a, strict=True):
+    marg: dict[str, dict[str, float]] = {r: {} for r in en.remains}
+    for a, p in zip(en.rows, post, strict=True):
+        for r, m in zip(en.remains, a, strict=True):
             marg[r][m] = marg[r].get(m, 0.0) + float(p)
     best = int(np.argmax(ll))
-    return ComponentSolution(comp, True, len(rows), "", marg, dict(zip(remains, rows[best], strict=True)),
-                             float(ll[best]))
+    return ComponentSolution(en.component, True, len(en.rows), "", marg,
+                             dict(zip(en.remains, en.rows[best], strict=True)), float(ll[best]))
 
 
 def solve_components(
@@ -363,13 +373,12 @@ def solve_components(
     s = settings or ComponentSettings()
     lik = PlacementLikelihood(families, remains, markers)
     queue = link_components(edges, s.lr_floor, s.max_incompatible)
-    # Tables of every single placement in one batch (most components are small).
-    lik.prepare((e.family, ((e.missing, e.remains),)) for c in queue for e in c.edges)
     solved: list[ComponentSolution] = []
+    enumerated: list[_Enumerated] = []
     while queue:
         comp = queue.pop()
         try:
-            solved.append(_solve_one(comp, lik, s))
+            enumerated.append(_enumerate(comp, s))
         except JointSpaceTooLargeError:
             higher = comp.floor * s.floor_step
             if higher > s.max_floor:
@@ -385,6 +394,9 @@ def solve_components(
                 solved.append(ComponentSolution(Component((r,), (), (), higher), True, 1,
                                                 "no candidate above the raised floor", {r: {STAR: 1.0}}, {r: STAR},
                                                 0.0))
+    # Every table any component needs (all chain prefixes are independent inputs): one batch.
+    lik.prepare({k: None for en in enumerated for keys in en.keys for k in keys})
+    solved.extend(_solve_enumerated(en, lik) for en in enumerated)
     in_comp = {r for c in solved for r in c.component.remains}
     exact = [c for c in solved if c.exact]
     floors: dict[float, int] = {}
