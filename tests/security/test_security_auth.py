@@ -309,3 +309,37 @@ def test_concurrent_password_checks_are_bounded(policy: AuthPolicy) -> None:
     assert results == [True] * 32
     slots = auth_module._argon2_slots()
     assert slots._value == slots._initial_value  # type: ignore[attr-defined]  # every slot given back
+
+
+def test_idle_sessions_end_and_touches_are_throttled(session: Session, alice: User, clock: FakeClock) -> None:
+    issued = issue_token(session, alice, clock=clock)
+    resolve_token(session, issued.token, clock=clock)
+    first_touch = issued.record.last_used_at
+    clock.advance(seconds=30)
+    resolve_token(session, issued.token, clock=clock)
+    assert issued.record.last_used_at == first_touch  # not written again within a minute
+    for _ in range(15):  # used every 25 minutes: stays alive well past the idle limit
+        clock.advance(minutes=25)
+        resolve_token(session, issued.token, clock=clock)
+    assert issued.record.last_used_at == clock.now
+    clock.advance(minutes=30)
+    with pytest.raises(InvalidTokenError):
+        resolve_token(session, issued.token, clock=clock)
+    api = issue_token(session, alice, kind=TokenKind.API, clock=clock)
+    clock.advance(days=3)  # API tokens have no idle limit
+    resolve_token(session, api.token, clock=clock)
+    no_idle = AuthPolicy(session_idle=None, argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1)
+    long_lived = issue_token(session, alice, clock=clock)
+    clock.advance(hours=7)
+    resolve_token(session, long_lived.token, policy=no_idle, clock=clock)
+
+
+def test_csrf_tokens_belong_to_their_session() -> None:
+    from mpid.security.auth import csrf_token, verify_csrf
+
+    value = csrf_token("mpid_session_a")
+    assert verify_csrf("mpid_session_a", value)
+    assert not verify_csrf("mpid_session_b", value)
+    assert not verify_csrf("mpid_session_a", value[:-1] + ("0" if value[-1] != "0" else "1"))
+    assert not verify_csrf(None, value) and not verify_csrf("mpid_session_a", None)
+    assert "mpid_session_a" not in value

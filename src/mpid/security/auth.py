@@ -8,6 +8,7 @@ a secure cookie for pages (``kind="session"``) and a bearer token for the API (`
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -39,6 +40,7 @@ __all__ = [
     "bearer_token",
     "change_password",
     "create_user",
+    "csrf_token",
     "hash_case_secret",
     "hash_password",
     "new_case_secret",
@@ -53,6 +55,7 @@ __all__ = [
     "session_cookie_settings",
     "unlock_user",
     "verify_case_secret",
+    "verify_csrf",
     "verify_password",
 ]
 
@@ -92,6 +95,8 @@ class AuthPolicy:
     failure_window: timedelta = timedelta(minutes=15)
     lockout_duration: timedelta = timedelta(minutes=15)
     session_ttl: timedelta = timedelta(hours=8)
+    session_idle: timedelta | None = timedelta(minutes=30)  # a browser session unused this long ends
+    touch_interval: timedelta = timedelta(minutes=1)  # last_used_at is written at most this often
     api_token_ttl: timedelta = timedelta(days=30)
     min_password_length: int = 12
     # argon2id cost (RFC 9106 second recommended option is 3 passes, 64 MiB).
@@ -348,10 +353,15 @@ def resolve_token(
     token: str | None,
     *,
     kind: str | None = None,
+    policy: AuthPolicy = DEFAULT_POLICY,
     clock: Clock = utc_now,
     touch: bool = True,
 ) -> tuple[User, Principal]:
-    """The user and principal behind a token; :class:`InvalidTokenError` if it is not valid now."""
+    """The user and principal behind a token; :class:`InvalidTokenError` if it is not valid now.
+
+    Session tokens also end after ``policy.session_idle`` without use; ``last_used_at`` is
+    written at most every ``policy.touch_interval`` so page views rarely cost a write.
+    """
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise InvalidTokenError("invalid or expired token")
     record = session.scalar(select(AuthToken).where(AuthToken.token_hash == hash_token(token)))
@@ -363,10 +373,13 @@ def resolve_token(
         or (kind is not None and record.kind != kind)
     ):
         raise InvalidTokenError("invalid or expired token")
+    last_used = record.last_used_at or record.created_at
+    if record.kind == TokenKind.SESSION and policy.session_idle is not None and now - last_used >= policy.session_idle:
+        raise InvalidTokenError("invalid or expired token")
     user = record.user
     if not user.active or (user.locked_until is not None and now < user.locked_until):
         raise InvalidTokenError("invalid or expired token")
-    if touch:
+    if touch and (record.last_used_at is None or now - record.last_used_at >= policy.touch_interval):
         record.last_used_at = now
         session.flush()
     return user, principal_for(user)
@@ -377,13 +390,26 @@ def resolve_request(
     *,
     cookie: str | None = None,
     authorization: str | None = None,
+    policy: AuthPolicy = DEFAULT_POLICY,
     clock: Clock = utc_now,
 ) -> tuple[User, Principal]:
     """The caller of a web request: a bearer API token if the header has one, else the session cookie."""
     bearer = bearer_token(authorization)
     if bearer is not None:
-        return resolve_token(session, bearer, kind=TokenKind.API, clock=clock)
-    return resolve_token(session, cookie, kind=TokenKind.SESSION, clock=clock)
+        return resolve_token(session, bearer, kind=TokenKind.API, policy=policy, clock=clock)
+    return resolve_token(session, cookie, kind=TokenKind.SESSION, policy=policy, clock=clock)
+
+
+def csrf_token(session_token: str) -> str:
+    """The anti-forgery value pages put in their forms: derived from the session token, useless without it."""
+    return hashlib.sha256(b"mpid csrf\x00" + session_token.encode("utf-8")).hexdigest()
+
+
+def verify_csrf(session_token: str | None, submitted: str | None) -> bool:
+    """True when a form's anti-forgery value belongs to this session (constant-time comparison)."""
+    if not session_token or not submitted:
+        return False
+    return hmac.compare_digest(csrf_token(session_token), submitted)
 
 
 def principal_for(user: User) -> Principal:
