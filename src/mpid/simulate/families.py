@@ -138,7 +138,7 @@ class _Draft:
 
 def _gap(rng: np.random.Generator, mean: float, sd: float, low: int, high: int) -> int:
     """A generation gap or age, normal and clipped."""
-    return int(np.clip(round(rng.normal(mean, sd)), low, high))
+    return min(high, max(low, round(rng.normal(mean, sd))))
 
 
 def _random_sex(rng: np.random.Generator) -> int:
@@ -153,7 +153,7 @@ def _sibship(draft: _Draft, rng: np.random.Generator, config: FamilyConfig, fath
     added = []
     for _ in range(n):
         sex = _random_sex(rng)
-        birth = anchor_birth + int(np.clip(round(rng.normal(0, 6)), -14, 14))
+        birth = anchor_birth + min(14, max(-14, round(rng.normal(0, 6))))
         added.append(draft.add(father, mother, sex, birth, roles[0] if sex == MALE else roles[1]))
     return added
 

@@ -86,27 +86,26 @@ def drop_genes(father: np.ndarray, mother: np.ndarray, kf: KitFrequencies, rng: 
 def profile_dict(kf: KitFrequencies, genotype: np.ndarray) -> GenotypeProfile:
     """One person's ``(loci, 2)`` index array as ``{locus: (a, b)}``, alleles sorted, ``-1`` → None."""
     profile: GenotypeProfile = {}
-    for j, locus in enumerate(kf.loci):
-        i, k = int(genotype[j, 0]), int(genotype[j, 1])
-        if i < 0 and k < 0:
-            continue
-        names = kf.alleles[j]
-        if i < 0 or k < 0:
-            profile[locus] = (names[max(i, k)], None)
+    for locus, names, (i, k) in zip(kf.loci, kf.alleles, genotype.tolist(), strict=True):
+        if i < 0:
+            if k >= 0:
+                profile[locus] = (names[k], None)
+        elif k < 0:
+            profile[locus] = (names[i], None)
+        elif i <= k:
+            profile[locus] = (names[i], names[k])
         else:
-            lo, hi = (i, k) if i <= k else (k, i)
-            profile[locus] = (names[lo], names[hi])
+            profile[locus] = (names[k], names[i])
     return profile
 
 
 def genotype_array(kf: KitFrequencies, profile: dict[str, tuple[str | None, ...]]) -> np.ndarray:
     """The inverse of :func:`profile_dict`: a ``(loci, 2)`` index array (absent locus or None → -1)."""
     out = np.full((kf.n_loci, 2), -1, dtype=np.int16)
-    for j, locus in enumerate(kf.loci):
+    for j, (locus, position) in enumerate(zip(kf.loci, kf.allele_positions, strict=True)):
         alleles = profile.get(locus)
         if not alleles:
             continue
-        position = {a: i for i, a in enumerate(kf.alleles[j])}
         for slot, allele in enumerate(alleles[:2]):
             if allele is not None:
                 out[j, slot] = position[allele]

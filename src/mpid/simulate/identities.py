@@ -25,11 +25,18 @@ KARABAKH_PLACES = frozenset({
 })
 
 
+_CUMULATIVE: dict[int, np.ndarray] = {}
+
+
 def _pick(forms: Sequence[NameForm], rng: np.random.Generator, avoid: set[str] | None = None) -> NameForm:
     """A weighted draw from a vocabulary, avoiding names already used in the family."""
-    weights = np.array([f.weight for f in forms])
+    cumulative = _CUMULATIVE.get(id(forms))
+    if cumulative is None:
+        cumulative = np.cumsum([f.weight for f in forms])
+        cumulative = cumulative / cumulative[-1]
+        _CUMULATIVE[id(forms)] = cumulative
     for _ in range(20):
-        form = forms[int(rng.choice(len(forms), p=weights / weights.sum()))]
+        form = forms[min(int(np.searchsorted(cumulative, rng.random(), side="right")), len(forms) - 1)]
         if not avoid or form.az not in avoid:
             return form
     return form

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -62,6 +63,11 @@ class KitFrequencies:
     probabilities: tuple[np.ndarray, ...]
     step_down: tuple[np.ndarray, ...]
     step_up: tuple[np.ndarray, ...]
+
+    @cached_property
+    def allele_positions(self) -> tuple[dict[str, int], ...]:
+        """Per locus, allele name → index (for turning profiles back into index arrays)."""
+        return tuple({a: i for i, a in enumerate(names)} for names in self.alleles)
 
     @property
     def loci(self) -> tuple[str, ...]:
