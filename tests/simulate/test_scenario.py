@@ -149,3 +149,14 @@ def test_familias_dvi_project(scenario: tuple[Path, object, float]) -> None:
         assert set(fam.missing) == {f"Missing {m['id']}" for m in entry["missing_persons"]}
         typed = {p.id for p in fam.persons if p.genotypes}
         assert typed == {d["sample_barcode"] for d in entry["donors"]}
+
+
+def test_same_bytes_from_another_process(scenario: tuple[Path, object, float], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    code = "import sys; from mpid.simulate import write_scenario; write_scenario('small', 42, sys.argv[1])"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env, timeout=120)
+    assert _files(tmp_path) == _files(scenario[0])

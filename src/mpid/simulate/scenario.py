@@ -145,6 +145,7 @@ PRESETS: dict[str, ScenarioConfig] = {
                                 "other": 0.0},
         ),
         families_per_batch=2000,
+        samples_per_file=2500,
         write_familias=False,
     ),
 }
