@@ -56,7 +56,7 @@ INPUT_COLUMNS = (
 )
 # Pairs at or above this probability are the same person. Chosen on the benchmark as the value
 # where precision stays above 0.99 while recall has levelled off (see docs/linkage.md).
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.85
 # Pairs between this probability and the threshold are worth a case officer's look.
 REVIEW_FLOOR = 0.2
 # Pairs are scored down to this probability so the clustering knows which reports conflict.
@@ -184,22 +184,22 @@ def _jw(column: str, threshold: float) -> str:
     return f"jaro_winkler_similarity({column}_l, {column}_r) >= {threshold}"
 
 
-def _name_comparison(column: str, phon: str, label: str) -> dict[str, Any]:
-    """Levels for a name: exact (term-frequency adjusted), swapped with the other name field,
-    close spelling, same consonant skeleton, an initial, loosely similar, different."""
-    return {
-        "output_column_name": label,
-        "comparison_levels": [
-            _level(f"{column}_l IS NULL OR {column}_r IS NULL", "null", null=True),
-            _level(f"{column}_l = {column}_r", "exact key", tf=column),
-            _level(_jw(column, 0.92), "Jaro-Winkler >= 0.92"),
-            _level(f"{phon}_l = {phon}_r AND {_jw(column, 0.8)}", "same phonetic key, similar"),
-            _level(f"(length({column}_l) = 1 OR length({column}_r) = 1) "
-                   f"AND left({column}_l, 1) = left({column}_r, 1)", "initial agrees"),
-            _level(_jw(column, 0.8), "Jaro-Winkler >= 0.80"),
-            _level("ELSE", "different"),
-        ],
-    }
+def _name_comparison(column: str, phon: str, label: str, *, initials: bool) -> dict[str, Any]:
+    """Levels for a name: exact (term-frequency adjusted), close spelling, same consonant
+    skeleton, an initial (given names are sometimes written A.), loosely similar, different."""
+    levels = [
+        _level(f"{column}_l IS NULL OR {column}_r IS NULL", "null", null=True),
+        _level(f"{column}_l = {column}_r", "exact key", tf=column),
+        _level(_jw(column, 0.92), "Jaro-Winkler >= 0.92"),
+        _level(f"{phon}_l = {phon}_r AND {_jw(column, 0.8)}", "same phonetic key, similar"),
+        _level(f"(length({column}_l) = 1 OR length({column}_r) = 1) "
+               f"AND left({column}_l, 1) = left({column}_r, 1)", "initial agrees"),
+        _level(_jw(column, 0.8), "Jaro-Winkler >= 0.80"),
+        _level("ELSE", "different"),
+    ]
+    if not initials:
+        del levels[4]
+    return {"output_column_name": label, "comparison_levels": levels}
 
 
 def _swap_level() -> dict[str, Any]:
@@ -286,9 +286,9 @@ BLOCKING_RULES = (
 
 def build_settings() -> dict[str, Any]:
     """The untrained model as a Splink settings dict (comparisons, levels, blocking rules)."""
-    family = _name_comparison("fam_key", "fam_phon", "family_name")
+    family = _name_comparison("fam_key", "fam_phon", "family_name", initials=False)
     family["comparison_levels"].insert(2, _swap_level())
-    given = _name_comparison("given_key", "given_phon", "given_name")
+    given = _name_comparison("given_key", "given_phon", "given_name", initials=True)
     # A swap is evidence once, in family_name; for given_name it is treated as missing.
     null_level = given["comparison_levels"][0]
     null_level["sql_condition"] = f"{null_level['sql_condition']} OR {_swap_level()['sql_condition']}"
@@ -369,9 +369,10 @@ def _regularise(settings: dict[str, Any]) -> dict[str, Any]:
         m_values = [max(level.get("m_probability") or 0.0, _M_FLOOR) for level in levels]
         total = sum(m_values)
         for level, m_value in zip(levels, m_values, strict=True):
+            trained = level.get("m_probability") is not None and level.get("u_probability") is not None
             level["m_probability"] = m_value / total
-            if level.get("u_probability") is not None:
-                level["u_probability"] = max(level["u_probability"], 1e-6)
+            # A level never seen in training carries no evidence (Bayes factor 1).
+            level["u_probability"] = max(level["u_probability"], 1e-6) if trained else m_value / total
     return settings
 
 
