@@ -1095,8 +1095,11 @@ def joint_results(
     the assignment space is at most ``max_assign``)."""
     engine = DviEngine.from_case(case)
     dvi = dvi_data(case)
+    ignore_sex = bool(case.settings.get("ignoreSex", False))
+    pairings = generate_pairings(dvi, engine.victim_sex, ignore_sex=ignore_sex)
+    if ignore_sex:
+        dvi.pairings = pairings
     out: dict[str, Any] = {}
-    pairings = generate_pairings(dvi, engine.victim_sex)
     if count_assignments_bound(dvi.victims, pairings) <= 50 * max_assign:
         try:
             table = joint_table(DviData(dvi.victims, dvi.families, dvi.missing, pairings), engine, max_assign)
