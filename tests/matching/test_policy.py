@@ -93,3 +93,14 @@ def test_provenance_and_json():
     assert out["provenance"]["settings"]["identify_posterior"] == 0.9995
     many = decide_many([{"remains": "R1", "missing": "M1", "lr": 2e3}, {"remains": "R2", "missing": "M1"}], PROV)
     assert [m.category for m in many] == [Category.PROBABLE, Category.INCONCLUSIVE]
+
+
+def test_decide_marginals():
+    from mpid.matching.policy import decide_marginals
+
+    marg = {"R1": {"M1": 0.9999, "*": 1e-4}, "R2": {"M2": 0.5, "M3": 0.5, "*": 0.0}, "R3": {"*": 1.0}}
+    stats = {("R1", "M1"): (1e7, 0), ("R2", "M2"): (1e8, 0), ("R2", "M3"): (1e8, 0)}
+    out = {d.remains: d for d in decide_marginals(marg, stats, PROV, family_of={"M1": "F1"})}
+    assert out["R1"].category is Category.IDENTIFIED and out["R1"].family == "F1"
+    assert out["R2"].category is Category.PROBABLE  # two brothers: posterior 0.5 each
+    assert "R3" not in out

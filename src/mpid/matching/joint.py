@@ -319,8 +319,8 @@ def subset_dvi(
             fams = {k: f for k, f in dvi.families.items() if k in used}
     pairings = None
     if dvi.pairings is not None:
-        removed = set(dvi.missing) - set(miss)
-        pairings = {v: [m for m in dvi.pairings.get(v, [STAR]) if m not in removed] for v in vics}
+        kept = set(miss)
+        pairings = {v: [m for m in dvi.pairings.get(v, [STAR]) if m == STAR or m in kept] for v in vics}
         if remove_unpaired:
             gone = [v for v in vics if pairings[v] == [STAR]]
             if gone:
@@ -779,6 +779,8 @@ def symmetric_glr(
         v = vics[diffs[0]]
         both = {r1[diffs[0]], r2[diffs[0]]}
         miss = [m for m in dvi.missing if m in both]
+        if len(miss) < 2:
+            return [], []
         c = col[v]
         end = next((i for i, a in enumerate(table.assignments) if a[c] not in both), None)
         glr = None if end is None else float(np.exp(ll[0] - ll[end]))
@@ -795,6 +797,8 @@ def symmetric_glr(
         vs = [vics[k] for k in diffs]
         pair = {r1[k] for k in diffs}
         miss = [m for m in dvi.missing if m in pair]
+        if len(miss) < 2:
+            return [], []
         c0, c1 = col[vs[0]], col[vs[1]]
         end = next((i for i, a in enumerate(table.assignments) if not (a[c0] in pair and a[c1] in pair)), None)
         glr = None if end is None else float(np.exp(ll[0] - ll[end]))
@@ -1053,7 +1057,7 @@ def dvi_solve(
         "maxIncomp": max_incomp,
         "AM": _format(sums_am, orig.missing, "Missing", AM_COLS, fill_am),
         "PM": _format(sums_pm, orig.victims, "Sample", PM_COLS, fill_pm),
-        "jointTables": joint_tables,
+        "jointTables": joint_tables or [],  # R writes an empty list as []
     }
 
 

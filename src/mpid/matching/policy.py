@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,6 +34,7 @@ __all__ = [
     "Provenance",
     "decide",
     "decide_many",
+    "decide_marginals",
     "posterior_from_lr",
     "verbal_scale",
 ]
@@ -228,3 +230,25 @@ def decide_many(
         )
         for p in pairs
     ]
+
+
+def decide_marginals(
+    marginals: Mapping[str, Mapping[str, float]],
+    pair_stats: Mapping[tuple[str, str], tuple[float | None, int | None]],
+    provenance: Provenance,
+    settings: PolicySettings | None = None,
+    family_of: Mapping[str, str] | None = None,
+) -> list[Decision]:
+    """Decisions from joint marginal posteriors (dvir ``Bmarginal`` or component marginals): for each remains,
+    its most probable missing person with posterior = that marginal, and LR/incompatibilities from
+    ``pair_stats[(remains, missing)]``. Remains whose marginal mass is all on ``*`` get no decision."""
+    out = []
+    for remains, marg in marginals.items():
+        cands = [(m, p) for m, p in marg.items() if m != "*"]
+        if not cands:
+            continue
+        m, p = max(cands, key=lambda kv: kv[1])
+        lr, n_inc = pair_stats.get((remains, m), (None, None))
+        out.append(decide(remains, m, lr, provenance, settings, posterior=p, n_incompatible=n_inc,
+                          family=(family_of or {}).get(m)))
+    return out
