@@ -32,8 +32,8 @@ from mpid.genetics.frequencies import load_builtin_table
 from mpid.genetics.markers import Marker
 from mpid.genetics.pedigree import Pedigree
 from mpid.matching.components import CandidateEdge, ComponentSettings, ReferenceFamily, Remains, solve_components
-from mpid.matching.joint import STAR, joint_results
-from mpid.matching.policy import Category, PolicySettings, Provenance, decide
+from mpid.matching.joint import joint_results
+from mpid.matching.policy import Category, PolicySettings, Provenance, decide, decide_marginals
 from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
 from mpid.matching.tables import FamilyInput
 
@@ -179,15 +179,10 @@ def bench_national(n_families: int, n_remains: int, seed: int, settings: Compone
     for e in edges:
         if e.remains not in best_pair or e.lr > best_pair[e.remains][1]:
             best_pair[e.remains] = (e.missing, e.lr, e.n_incompatible)
-    lr_of = {(e.remains, e.missing): e for e in edges}
-    joint_dec, pair_dec = [], []
-    for c in solved:
-        for r, marg in c.marginals.items():
-            m, p = max(marg.items(), key=lambda kv: kv[1])
-            if m == STAR:
-                continue
-            e = lr_of[(r, m)]
-            joint_dec.append(decide(r, m, e.lr, prov, policy, posterior=p, n_incompatible=e.n_incompatible))
+    stats = {(e.remains, e.missing): (e.lr, e.n_incompatible) for e in edges}
+    marginals = {r: marg for c in solved for r, marg in c.marginals.items()}
+    joint_dec = decide_marginals(marginals, stats, prov, policy)
+    pair_dec = []
     for r, (m, lr, n_inc) in best_pair.items():
         pair_dec.append(decide(r, m, lr, prov, policy, n_incompatible=n_inc, n_missing_in_scope=n_missing))
     for name, decs in (("joint (components)", joint_dec), ("pairwise baseline (prior 1/N)", pair_dec)):
