@@ -72,7 +72,7 @@ MANIFEST_COLUMNS = (
 )
 TRUTH_PERSON_COLUMNS = (
     "person_id", "family_id", "on_missing_list", "sex", "birth_year", "missing_year", "relationship",
-    "recovered", "n_donors", "typed_parents", "typed_children", "typed_full_siblings",
+    "recovered", "n_donors", "typed_parents", "typed_children", "typed_full_siblings", "typed_spouses",
 )
 TRUTH_SAMPLE_COLUMNS = (
     "sample_barcode", "remains_id", "site_id", "person_id", "family_id", "on_missing_list",
@@ -201,16 +201,18 @@ def _reference_category(relationship: str) -> str:
     }.get(relationship, "Other Relative")
 
 
-def _typed_relatives(family: SimulatedFamily, person_id: str) -> tuple[int, int, int]:
-    """Typed parents, typed children and typed full siblings of a missing person in the reference pedigree."""
+def _typed_relatives(family: SimulatedFamily, person_id: str) -> tuple[int, int, int, int]:
+    """Typed parents, children, full siblings and spouses (co-parents) of a missing person in the pedigree."""
     donors = set(family.donor_ids)
     by_id = {m.id: m for m in family.members}
     me = by_id[person_id]
     parents = sum(1 for p in (me.father, me.mother) if p in donors)
-    children = sum(1 for m in family.members if person_id in (m.father, m.mother) and m.id in donors)
+    children = [m for m in family.members if person_id in (m.father, m.mother)]
+    co_parents = {m.mother if m.father == person_id else m.father for m in children}
     siblings = sum(1 for m in family.members if m.id != person_id and m.id in donors and me.father is not None
                    and m.father == me.father and m.mother == me.mother)
-    return parents, children, siblings
+    return (parents, sum(1 for m in children if m.id in donors), siblings,
+            sum(1 for p in co_parents if p in donors))
 
 
 def _age_range(age: int, rng: np.random.Generator) -> str:
@@ -361,13 +363,13 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
                                                   _reference_category(family.facts[did].relationship)))
             for pid in family.missing_ids:
                 facts = family.facts[pid]
-                parents, children, siblings = _typed_relatives(family, pid)
+                parents, children, siblings, spouses = _typed_relatives(family, pid)
                 writers.persons.write({
                     "person_id": pid, "family_id": family.family_id, "on_missing_list": 1, "sex": facts.sex,
                     "birth_year": facts.birth_year, "missing_year": family.missing_year,
                     "relationship": facts.relationship, "recovered": int(pid in recovered_ids),
                     "n_donors": len(family.donor_ids), "typed_parents": parents, "typed_children": children,
-                    "typed_full_siblings": siblings,
+                    "typed_full_siblings": siblings, "typed_spouses": spouses,
                 })
                 truth_profiles.write(pid, family.missing_genotypes[pid])
         references.sort(key=lambda r: r.sample_id)
