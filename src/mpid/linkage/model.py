@@ -123,7 +123,7 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
 
     Raises ValueError on an unparsable date, naming the record and the field.
     """
-    frame = records.reindex(columns=list(INPUT_COLUMNS)).fillna("").astype(str)
+    frame = records.reindex(columns=list(INPUT_COLUMNS)).astype(object).fillna("").astype(str)
     rows: list[dict[str, Any]] = []
     for values in frame.itertuples(index=False):
         row = dict(zip(INPUT_COLUMNS, values, strict=True))
