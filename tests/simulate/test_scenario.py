@@ -160,3 +160,18 @@ def test_same_bytes_from_another_process(scenario: tuple[Path, object, float], t
     code = "import sys; from mpid.simulate import write_scenario; write_scenario('small', 42, sys.argv[1])"
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env, timeout=120)
     assert _files(tmp_path) == _files(scenario[0])
+
+
+def test_rewriting_a_directory_leaves_no_stale_files(tmp_path: Path) -> None:
+    import dataclasses
+
+    big = dataclasses.replace(PRESETS["small"], families_per_batch=10)
+    write_scenario(big, 1, tmp_path)
+    assert (tmp_path / "lab" / "reference_samples_002.txt").is_file()
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    write_scenario("small", 1, tmp_path)
+    assert not (tmp_path / "lab" / "reference_samples_002.txt").exists()
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    listed = set(json.loads((tmp_path / "scenario.json").read_text(encoding="utf-8"))["files"])
+    present = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert present == listed | {"scenario.json", "notes.txt"}

@@ -273,7 +273,7 @@ def _family_entry(family: SimulatedFamily, barcodes: dict[str, str],
 
 def write_scenario(preset: str | ScenarioConfig, seed: int, out_dir: str | Path, *,
                    progress: Callable[[str, int, int], None] | None = None) -> ScenarioSummary:
-    """Simulate a scenario and write it to ``out_dir`` (created; existing files overwritten).
+    """Simulate a scenario and write it to ``out_dir`` (created; the files of an earlier scenario there removed).
 
     ``progress(phase, done, total)`` is called as work advances (the CLI draws bars with it).
     """
@@ -281,6 +281,7 @@ def write_scenario(preset: str | ScenarioConfig, seed: int, out_dir: str | Path,
     if seed < 0:
         raise ValueError("seed must be non-negative")
     out = Path(out_dir)
+    _remove_previous_scenario(out)
     (out / "lab").mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(parents=True, exist_ok=True)
     kf = kit_frequencies(config.frequency_table, config.kit)
@@ -303,6 +304,23 @@ def write_scenario(preset: str | ScenarioConfig, seed: int, out_dir: str | Path,
     _write_manifest(config, seed, out, kf, summary)
     log.info("scenario %s (seed %d) written to %s: %s", config.name, seed, out, summary.counts())
     return summary
+
+
+def _remove_previous_scenario(out: Path) -> None:
+    """Delete the files a previous scenario listed in ``out/scenario.json`` (other files are left alone)."""
+    manifest_path = out / "scenario.json"
+    if not manifest_path.is_file():
+        return
+    try:
+        listed = json.loads(manifest_path.read_text(encoding="utf-8")).get("files", [])
+    except (ValueError, AttributeError):
+        return
+    root = out.resolve()
+    for name in listed:
+        path = (out / name).resolve()
+        if root in path.parents and path.is_file():
+            path.unlink()
+    manifest_path.unlink()
 
 
 def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequencies, key: bytes,
