@@ -227,7 +227,8 @@ _BIRTH_DATE = {
         _level("b_year_l IS NULL OR b_year_r IS NULL", "null", null=True),
         _level("b_year_l = b_year_r AND b_month_l = b_month_r AND b_day_l = b_day_r", "exact date"),
         _level("b_year_l = b_year_r AND b_month_l = b_day_r AND b_day_l = b_month_r", "day and month swapped"),
-        _level("b_year_l = b_year_r AND b_month_l = b_month_r AND (b_day_l IS NULL OR b_day_r IS NULL)", "same year and month, day unknown"),
+        _level("b_year_l = b_year_r AND b_month_l = b_month_r AND (b_day_l IS NULL OR b_day_r IS NULL)",
+               "same year and month, day unknown"),
         _level("b_year_l = b_year_r AND (b_month_l IS NULL OR b_month_r IS NULL)", "same year, month unknown"),
         _level("b_month_l = b_month_r AND b_day_l = b_day_r AND (abs(b_year_l - b_year_r) = 1 "
                "OR b_year_l // 10 = b_year_r // 10 OR b_year_l % 10 = b_year_r % 10 "
@@ -244,7 +245,8 @@ _MISSING_DATE = {
     "comparison_levels": [
         _level("m_year_l IS NULL OR m_year_r IS NULL", "null", null=True),
         _level("m_daynum_l = m_daynum_r AND m_month_l IS NOT NULL AND m_month_r IS NOT NULL", "same date"),
-        _level("abs(m_daynum_l - m_daynum_r) <= 31 AND m_month_l IS NOT NULL AND m_month_r IS NOT NULL", "within a month"),
+        _level("abs(m_daynum_l - m_daynum_r) <= 31 AND m_month_l IS NOT NULL AND m_month_r IS NOT NULL",
+               "within a month"),
         _level("m_year_l = m_year_r", "same year"),
         _level("abs(m_daynum_l - m_daynum_r) <= 366", "within a year"),
         _level("ELSE", "different"),
@@ -313,7 +315,8 @@ def build_settings() -> dict[str, Any]:
 
 # Near-certain agreement used to estimate how many pairs are duplicates, with their recall.
 _DETERMINISTIC_RULES = (
-    "l.fam_key = r.fam_key AND l.given_key = r.given_key AND l.b_year = r.b_year AND l.b_month = r.b_month AND l.b_day = r.b_day",
+    "l.fam_key = r.fam_key AND l.given_key = r.given_key "
+    "AND l.b_year = r.b_year AND l.b_month = r.b_month AND l.b_day = r.b_day",
     "l.fam_key = r.fam_key AND l.given_key = r.given_key AND l.pat_key = r.pat_key AND l.b_year = r.b_year",
 )
 _DETERMINISTIC_RECALL = 0.7
