@@ -1081,7 +1081,7 @@ def joint_block(table: JointTable) -> dict[str, Any]:
             "assignment": dict(zip(table.victims, a, strict=True)),
             "loglik": _num(ll),
             "LR_vs_best": _num(best) if np.isfinite(ll) else None,
-            "LR_vs_null": float(null),
+            "LR_vs_null": _num(null),
             "posterior_flat_prior": float(p),
         })
     return {"n_assignments": len(rows), "loglik_null": _num(table.log_lik_null), "table": rows}
