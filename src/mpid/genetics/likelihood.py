@@ -79,11 +79,12 @@ def _normalise_factor(vars_: tuple[int, ...], arr: np.ndarray) -> Factor:
     return uniq, np.einsum(spec, arr)
 
 
-def contract(factors: list[Factor], keep: Sequence[int] = ()) -> np.ndarray:
+def contract(factors: list[Factor], keep: Sequence[int] = (), stats: dict | None = None) -> np.ndarray:
     """Σ over every variable not in ``keep`` of the product of ``factors``.
 
     Returns a scalar array (``keep`` empty) or an array over ``keep`` in that order.
     Variables are eliminated greedily, the one whose merged factor is smallest first.
+    ``stats``, if given, receives ``max_size``: the largest intermediate factor's size.
     """
     keep_set = set(keep)
     facs = [_normalise_factor(v, a) for v, a in factors]
@@ -110,6 +111,8 @@ def contract(factors: list[Factor], keep: Sequence[int] = ()) -> np.ndarray:
         out = tuple(u for u in best_union if u != v)
         facs.append((out, _einsum(involved, out)))
         todo.discard(v)
+        if stats is not None:
+            stats["max_size"] = max(stats.get("max_size", 0), best_cost)
     out = tuple(keep)
     if not facs:
         return np.array(1.0)

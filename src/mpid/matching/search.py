@@ -149,7 +149,9 @@ def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker])
                 try:
                     entries = _genotype_entries(g, idx, freqs, rem.dropout)
                 except KeyError as exc:
-                    raise KeyError(f"remains {rem.remains_id}, marker {m.name}: allele {exc} not in the table") from None
+                    raise KeyError(
+                        f"remains {rem.remains_id}, marker {m.name}: allele {exc} not in the table"
+                    ) from None
                 for col, c in entries:
                     cols.append(int(offsets[k] + col))
                     coefs.append(c)
@@ -308,7 +310,9 @@ def blind_search(
     parts = engine.map_blocks(blocks, markers, enc, settings, prior, progress)
     cands = [c for part in parts for c in part]
     cands.sort(key=lambda c: (-c.lr, c.remains_id, c.family, c.missing))
-    return SearchResult(cands, settings, len(remains), n_missing, len(remains) * n_missing, markers=[m.name for m in markers])
+    return SearchResult(
+        cands, settings, len(remains), n_missing, len(remains) * n_missing, markers=[m.name for m in markers]
+    )
 
 
 def pairwise_matrices(

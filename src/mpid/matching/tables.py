@@ -165,22 +165,28 @@ def _ordered_joint(
     return np.asarray(contract(factors, (2 * mp, 2 * mp + 1)))
 
 
+_UNORDERED_INDEX: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _pair_index(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Allele positions (a, b), a ≤ b, of every unordered genotype in :func:`genotype_index` order."""
+    if n not in _UNORDERED_INDEX:
+        b = np.concatenate([np.full(k + 1, k) for k in range(n)])
+        a = np.concatenate([np.arange(k + 1) for k in range(n)])
+        _UNORDERED_INDEX[n] = (a, b)
+    return _UNORDERED_INDEX[n]
+
+
 def _unordered(j: np.ndarray) -> np.ndarray:
-    n = j.shape[0]
-    out = np.empty(n_genotypes(n))
-    for b in range(n):
-        for a in range(b + 1):
-            out[genotype_index(a, b)] = j[a, a] if a == b else j[a, b] + j[b, a]
-    return out
+    """Ordered joint J[u, v] → unordered: J[a,b] + J[b,a] (a ≠ b), J[a,a]."""
+    a, b = _pair_index(j.shape[0])
+    return np.where(a == b, j[a, b], j[a, b] + j[b, a])
 
 
 def _hw(freqs: np.ndarray) -> np.ndarray:
-    n = freqs.size
-    out = np.empty(n_genotypes(n))
-    for b in range(n):
-        for a in range(b + 1):
-            out[genotype_index(a, b)] = freqs[a] ** 2 if a == b else 2 * freqs[a] * freqs[b]
-    return out
+    """Hardy–Weinberg probability of every unordered genotype."""
+    a, b = _pair_index(freqs.size)
+    return np.where(a == b, freqs[a] * freqs[b], 2.0 * freqs[a] * freqs[b])
 
 
 def marker_table(ped: Pedigree, missing: str, marker: Marker, genotypes: Mapping[str, Genotype]) -> MarkerTable:
@@ -244,34 +250,84 @@ class FamilyInput:
     genotypes: Mapping[str, Mapping[str, Genotype]]  # reference -> marker -> genotype
 
 
-def _unordered_index(n: int) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = [], []
-    for b in range(n):
-        for a in range(b + 1):
-            rows.append(a)
-            cols.append(b)
-    return np.array(rows), np.array(cols)
+@dataclass(frozen=True)
+class _PaddedMarkers:
+    """Every marker's allele space padded to one size: alleles, remainder, then zero-frequency padding.
+
+    Element e of a batch uses marker ``m``: state i < n_m is allele i, state n_m the
+    remainder (its mass, or 0 when no lumping applies), states beyond are padding.
+    """
+
+    n_pad: int
+    freqs: np.ndarray  # (M, n_pad) with the remainder mass at n_m
+    freqs_no_rest: np.ndarray  # (M, n_pad) remainder mass 0
+    tau_male: np.ndarray | None  # (M, n_pad, n_pad, n_pad), None: no marker mutates
+    tau_female: np.ndarray | None
+    tau_plain: np.ndarray  # (n_pad, n_pad, n_pad) Mendelian
+    mutating: np.ndarray  # (M,) bool
+    lumpable: np.ndarray  # (M,) bool: no mutation or a lumpable model
 
 
-def _unordered_batch(j: np.ndarray) -> np.ndarray:
-    """(B, n, n) ordered joints → (B, n(n+1)/2) unordered, in :func:`genotype_index` order."""
-    n = j.shape[-1]
-    a, b = _unordered_index(n)
-    s = j + np.swapaxes(j, -1, -2)
-    s[:, np.arange(n), np.arange(n)] = j[:, np.arange(n), np.arange(n)]
-    return s[:, a, b]
+def _bucket(n_alleles: int) -> int:
+    """Padded size for a marker: alleles + remainder, rounded up to a multiple of 4 (fewer distinct sizes)."""
+    return -(-(n_alleles + 1) // 4) * 4
+
+
+def _padded(markers: Sequence[Marker], n_pad: int) -> _PaddedMarkers:
+    """All markers padded to ``n_pad`` states (markers with more alleles are not used at this size)."""
+    nm = len(markers)
+    freqs = np.zeros((nm, n_pad))
+    freqs0 = np.zeros((nm, n_pad))
+    mutating = np.zeros(nm, dtype=bool)
+    lumpable = np.ones(nm, dtype=bool)
+    mats_m = np.tile(np.eye(n_pad), (nm, 1, 1))
+    mats_f = mats_m.copy()
+    for k, m in enumerate(markers):
+        n = len(m.alleles)
+        if n + 1 > n_pad:
+            continue
+        freqs[k, :n] = freqs0[k, :n] = m.freqs
+        freqs[k, n] = 1.0 - float(np.sum(m.freqs))
+        if m.mutation is not None and not m.mutation.is_trivial():
+            mutating[k] = True
+            mats_f[k, :n, :n] = m.mutation.female.matrix
+            mats_m[k, :n, :n] = m.mutation.male.matrix
+            half = np.zeros(n, dtype=bool)
+            half[n // 2:] = True
+            lumpable[k] = is_lumpable(m.mutation.female.matrix, half) and is_lumpable(m.mutation.male.matrix, half)
+    plain = _transmission(None, n_pad)
+    if mutating.any():
+        tau_m = 0.5 * (mats_m[:, :, None, :] + mats_m[:, None, :, :])
+        tau_f = 0.5 * (mats_f[:, :, None, :] + mats_f[:, None, :, :])
+    else:
+        tau_m = tau_f = None
+    return _PaddedMarkers(n_pad, freqs, freqs0, tau_m, tau_f, plain, mutating, lumpable)
 
 
 def _batched_joint(
-    ped: Pedigree, mp: int, space: AlleleSpace, typed: list[int], allele_pairs: np.ndarray
+    ped: Pedigree,
+    mp: int,
+    typed: list[int],
+    allele_pairs: np.ndarray,
+    freqs: np.ndarray,
+    tau_male: np.ndarray | None,
+    tau_female: np.ndarray | None,
+    tau_plain: np.ndarray,
+    element_marker: np.ndarray,
+    stats: dict | None = None,
 ) -> np.ndarray:
-    """J[b, u, v] for B families of one shape; ``allele_pairs[b, t]`` = the 2 allele indices of typed person t."""
-    n = space.n
+    """J[e, u, v] = L(references, MP = (u, v)) for a batch of elements of one shape.
+
+    ``allele_pairs[e, t]`` are the two allele states of typed person t in element e;
+    ``freqs[e]`` the element's state frequencies; ``tau_*[m]`` the transmission tensors of
+    marker m (None: Mendelian ``tau_plain`` for all). Typed persons' allele variables take
+    two states each (their alleles, or allele + a padding state of weight 0).
+    """
+    n = freqs.shape[1]
     bsz = allele_pairs.shape[0]
     full = np.arange(n)
-    pad = n  # a padding state for homozygotes: weight 0, so its value is never used
-    # Domains: typed persons have 2 states per allele variable (their two alleles, or a + pad).
-    dom_b: dict[int, np.ndarray] = {}  # batched domains (B, 2)
+    pad = n - 1  # the last state: padding when n_pad exceeds every marker, else remainder
+    dom_b: dict[int, np.ndarray] = {}
     wts: dict[int, np.ndarray] = {}
     for t, i in enumerate(typed):
         a = allele_pairs[:, t, 0]
@@ -283,17 +339,14 @@ def _batched_joint(
         w[het, 0, 1] = w[het, 1, 0] = 1.0
         w[~het, 0, 0] = 1.0
         wts[i] = w
-    freqs = np.append(space.freqs, 0.0)
-    tau_m = np.pad(_transmission(space.male, n), ((0, 1), (0, 1), (0, 1)))
-    tau_f = np.pad(_transmission(space.female, n), ((0, 1), (0, 1), (0, 1)))
+    rows = np.arange(bsz)
 
-    def take(arr: np.ndarray, vs: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
-        batched = [v in dom_b for v in vs]
-        if not any(batched):
-            return vs, arr[np.ix_(*[full] * len(vs))] if len(vs) > 1 else arr[full]
-        idx = []
+    def take(arr: np.ndarray, lead: np.ndarray, vs: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
+        """Per-element factor: row ``lead[e]`` of ``arr``, sliced by the typed domains."""
+        nd = len(vs) + 1
+        idx: list[np.ndarray] = [lead.reshape((bsz,) + (1,) * len(vs))]
         for k, v in enumerate(vs):
-            shape = [1] * (len(vs) + 1)
+            shape = [1] * nd
             if v in dom_b:
                 shape[0] = bsz
                 shape[k + 1] = 2
@@ -307,115 +360,350 @@ def _batched_joint(
     for i in range(len(ped)):
         f, m = int(ped.father[i]), int(ped.mother[i])
         if f < 0:
-            factors.append(take(freqs, (2 * i,)))
-            factors.append(take(freqs, (2 * i + 1,)))
+            factors.append(take(freqs, rows, (2 * i,)))
+            factors.append(take(freqs, rows, (2 * i + 1,)))
         else:
-            factors.append(take(tau_m, (2 * f, 2 * f + 1, 2 * i)))
-            factors.append(take(tau_f, (2 * m, 2 * m + 1, 2 * i + 1)))
+            if tau_male is None:
+                factors.append(_shared(tau_plain, (2 * f, 2 * f + 1, 2 * i), dom_b, n, bsz))
+                factors.append(_shared(tau_plain, (2 * m, 2 * m + 1, 2 * i + 1), dom_b, n, bsz))
+            else:
+                factors.append(take(tau_male, element_marker, (2 * f, 2 * f + 1, 2 * i)))
+                factors.append(take(tau_female, element_marker, (2 * m, 2 * m + 1, 2 * i + 1)))
         if i in wts:
             factors.append(((BATCH, 2 * i, 2 * i + 1), wts[i]))
-    out = np.asarray(contract(factors, (BATCH, 2 * mp, 2 * mp + 1)))
-    if out.ndim == 2:  # pragma: no cover - no typed person: no batch axis
-        out = np.broadcast_to(out, (bsz, n, n))
-    return out
+    return np.asarray(contract(factors, (BATCH, 2 * mp, 2 * mp + 1), stats))
 
 
-def _shape_key(ped: Pedigree, mp: int, typed: tuple[int, ...]) -> tuple:
-    return (tuple(ped.father.tolist()), tuple(ped.mother.tolist()), mp, typed)
+def _shared(arr: np.ndarray, vs: tuple[int, ...], dom_b: dict[int, np.ndarray], n: int, bsz: int):
+    """A factor shared by all elements, sliced by the typed persons' per-element domains."""
+    if not any(v in dom_b for v in vs):
+        return vs, arr
+    idx = []
+    nd = len(vs) + 1
+    for k, v in enumerate(vs):
+        shape = [1] * nd
+        if v in dom_b:
+            shape[0] = bsz
+            shape[k + 1] = 2
+            idx.append(dom_b[v].reshape(shape))
+        else:
+            shape[k + 1] = n
+            idx.append(np.arange(n).reshape(shape))
+    return (BATCH,) + vs, arr[tuple(idx)]
+
+
+def canonical_shape(ped: Pedigree, missing: str, typed: set[str]) -> tuple[tuple, Pedigree, list[str]]:
+    """The pruned pedigree in a canonical order, so families of the same shape share one key.
+
+    Untyped persons without typed descendants are dropped (summing them out gives 1);
+    the rest are ordered parents first, ties broken by a colour refined from roles (missing,
+    typed, untyped), sex and relatives' colours. Returns (key, pedigree, labels in order).
+    """
+    keep = _pruned(ped, typed | {missing})
+    sub = ped.subset(sorted(keep))
+    n = len(sub)
+    role = [2 if lab == missing else (1 if lab in typed else 0) for lab in sub.labels]
+    colour = [hash((role[i], int(sub.sex[i]), int(sub.father[i] < 0))) for i in range(n)]
+    kids = [sub.children(i).tolist() for i in range(n)]
+    for _ in range(n):
+        colour = [
+            hash((
+                colour[i],
+                colour[sub.father[i]] if sub.father[i] >= 0 else 0,
+                colour[sub.mother[i]] if sub.mother[i] >= 0 else 0,
+                tuple(sorted(colour[c] for c in kids[i])),
+            ))
+            for i in range(n)
+        ]
+    order: list[int] = []
+    placed: set[int] = set()
+    while len(order) < n:
+        ready = [
+            i for i in range(n)
+            if i not in placed and (sub.father[i] < 0 or (sub.father[i] in placed and sub.mother[i] in placed))
+        ]
+        nxt = min(ready, key=lambda i: (colour[i], i))
+        order.append(nxt)
+        placed.add(nxt)
+    pos = {old: new for new, old in enumerate(order)}
+    fa = np.array([pos[int(sub.father[i])] if sub.father[i] >= 0 else -1 for i in order], dtype=np.int64)
+    mo = np.array([pos[int(sub.mother[i])] if sub.mother[i] >= 0 else -1 for i in order], dtype=np.int64)
+    sx = np.array([int(sub.sex[i]) for i in order], dtype=np.int64)
+    labels = [sub.labels[i] for i in order]
+    canon = Pedigree._from_arrays(tuple(f"p{k}" for k in range(n)), fa, mo, sx)
+    roles = tuple(role[i] for i in order)
+    key = (tuple(fa.tolist()), tuple(mo.tolist()), tuple(sx.tolist()), roles)
+    return key, canon, labels
 
 
 def build_tables(
-    families: Sequence[FamilyInput], markers: Sequence[Marker], *, chunk: int = 512
+    families: Sequence[FamilyInput], markers: Sequence[Marker], *, max_batch_elements: int = 16_000_000
 ) -> list[FamilyTables]:
-    """Tables for many missing persons, computed in batches of families with the same shape.
+    """Tables for many missing persons, computed in batches of (family, marker) elements of one shape.
 
-    Families whose references are fully typed with exact genotypes at a marker are batched
-    (one contraction per shape and marker); any other (partial genotypes) falls back to
-    :func:`marker_table`. Results equal :func:`family_tables`.
+    Families are pruned and put in a canonical order (:func:`canonical_shape`); all markers
+    of all families that then share a shape (and whose references have exact genotypes)
+    are computed together in one contraction, with every marker's allele space padded to
+    one size. Partial reference genotypes fall back to :func:`marker_table`. Results equal
+    :func:`family_tables`.
     """
+    if not markers:
+        return [FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), {})
+                for f in families]
+    padded: dict[int, _PaddedMarkers] = {}
     per_family: list[dict[str, MarkerTable]] = [dict() for _ in families]
-    for marker in markers:
-        groups: dict[tuple, list[int]] = {}
-        for k, fam in enumerate(families):
-            ped = fam.pedigree
-            mp = ped.index(fam.missing)
+    groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
+    lumped_groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
+    canon_of: dict[tuple, Pedigree] = {}
+    shape_cache: dict[tuple[int, frozenset[str]], tuple[tuple, Pedigree, list[str]]] = {}
+    for k, fam in enumerate(families):
+        ped = fam.pedigree
+        for mi, marker in enumerate(markers):
             at = {p: g[marker.name] for p, g in fam.genotypes.items() if marker.name in g and p in ped.labels}
             at.pop(fam.missing, None)
             if any(g[1] is None for g in at.values()):
                 per_family[k][marker.name] = marker_table(ped, fam.missing, marker, at)
                 continue
-            typed = tuple(sorted(ped.index(p) for p in at))
-            groups.setdefault(_shape_key(ped, mp, typed), []).append(k)
-        for members in groups.values():
-            for start in range(0, len(members), chunk):
-                _batch_marker(families, members[start:start + chunk], marker, per_family)
+            ck = (k, frozenset(at))
+            if ck not in shape_cache:
+                shape_cache[ck] = canonical_shape(ped, fam.missing, set(at))
+            key, canon, labels = shape_cache[ck]
+            if marker.mutation is None or marker.mutation.is_trivial():
+                lumped_groups.setdefault(key, []).append((k, mi, labels))
+                canon_of[key] = canon
+                continue
+            # Markers that lump differently (remainder or not) go to different groups.
+            rest = _needs_rest(marker, canon, {canon.labels[i] for i, r in enumerate(key[3]) if r}, mutation=True)
+            gkey = (key, rest, _bucket(len(marker.alleles)))
+            groups.setdefault(gkey, []).append((k, mi, labels))
+            canon_of[gkey] = canon
+    collector: dict[int, list] = {}
+    for key, elements in lumped_groups.items():
+        for start in range(0, len(elements), 16384):
+            _batch_lumped(
+                families, markers, canon_of[key], key[3], elements[start:start + 16384], per_family, collector
+            )
+    for mi, rows in collector.items():
+        for start in range(0, len(rows), 4096):
+            _expand_lumped(markers[mi], rows[start:start + 4096], per_family)
+    for gkey, elements in groups.items():
+        canon = canon_of[gkey]
+        roles = gkey[0][3]
+        if gkey[2] not in padded:
+            padded[gkey[2]] = _padded(markers, gkey[2])
+        pm = padded[gkey[2]]
+        # One element first, to learn the largest intermediate factor; then batches within the budget.
+        stats: dict = {}
+        _batch_elements(families, markers, pm, canon, roles, gkey[1], elements[:1], per_family, stats)
+        chunk = max(1, min(8192, max_batch_elements // max(stats.get("max_size", 1), 1)))
+        for start in range(1, len(elements), chunk):
+            _batch_elements(families, markers, pm, canon, roles, gkey[1], elements[start:start + chunk], per_family)
     return [
         FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
         for k, f in enumerate(families)
     ]
 
 
-def _batch_marker(
-    families: Sequence[FamilyInput], members: list[int], marker: Marker, per_family: list[dict[str, MarkerTable]]
+def _batch_elements(
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    pm: _PaddedMarkers,
+    ped: Pedigree,
+    roles: tuple[int, ...],
+    with_rest: bool,
+    elements: list[tuple[int, int, list[str]]],
+    per_family: list[dict[str, MarkerTable]],
+    stats: dict | None = None,
 ) -> None:
-    first = families[members[0]]
-    ped = first.pedigree
-    mp = ped.index(first.missing)
-    typed_labels = [lab for lab in ped.labels if lab in first.genotypes and marker.name in first.genotypes[lab]]
-    typed_labels = [lab for lab in typed_labels if lab != first.missing]
-    typed = [ped.index(lab) for lab in typed_labels]
-    with_rest = _needs_rest(marker, ped, set(typed_labels) | {first.missing}, mutation=True)
-    space = _space(marker, with_rest, mutation=True)
-    n = space.n
+    """One contraction for a batch of (family, marker) elements of one canonical shape."""
+    mp = roles.index(2)
+    typed = [i for i, r in enumerate(roles) if r == 1]
+    em = np.array([mi for _, mi, _ in elements], dtype=np.int64)
     if not typed:
-        ones = np.ones(n_genotypes(n))
-        for k in members:
-            per_family[k][marker.name] = MarkerTable(marker.name, space.labels, ones, np.zeros(ones.size, bool), 1.0)
+        for k, mi, _ in elements:
+            marker = markers[mi]
+            n = len(marker.alleles) + 1
+            ones = np.ones(n_genotypes(n))
+            labels = tuple(marker.alleles) + (REST,)
+            per_family[k][marker.name] = MarkerTable(marker.name, labels, ones, np.zeros(ones.size, bool), 1.0)
         return
-    index = space.index
-    pairs = np.empty((len(members), len(typed), 2), dtype=np.int64)
-    for row, k in enumerate(members):
+    pairs = np.empty((len(elements), len(typed), 2), dtype=np.int64)
+    indexes = [{a: i for i, a in enumerate(m.alleles)} for m in markers]
+    for row, (k, mi, labels) in enumerate(elements):
         fam = families[k]
-        fped = fam.pedigree
+        idx = indexes[mi]
+        name = markers[mi].name
         for t, i in enumerate(typed):
-            g = fam.genotypes[fped.labels[i]][marker.name]
+            g = fam.genotypes[labels[i]][name]
             try:
-                pairs[row, t] = (index[g[0]], index[g[1]])
+                pairs[row, t] = (idx[g[0]], idx[g[1]])
             except KeyError as exc:
-                raise KeyError(f"family {fam.family}, marker {marker.name}: allele {exc} not in the table") from None
-    joint = _batched_joint(ped, mp, space, typed, pairs)
-    mutating = marker.mutation is not None and not marker.mutation.is_trivial()
-    lumpable_or_none = True
-    if mutating:
-        half = np.zeros(len(marker.alleles), dtype=bool)
-        half[len(marker.alleles) // 2:] = True
-        lumpable_or_none = is_lumpable(marker.mutation.female.matrix, half) and is_lumpable(
-            marker.mutation.male.matrix, half
-        )
-    unord = _unordered_batch(joint)
-    if lumpable_or_none:
-        fam_lik = joint.sum(axis=(1, 2))
-    else:  # stepwise: the family alone may lump differently; compute it exactly per family
-        fam_lik = np.array([
-            marker_likelihood(
-                families[k].pedigree,
-                marker,
-                {lab: g[marker.name] for lab, g in families[k].genotypes.items()
-                 if marker.name in g and lab != families[k].missing},
+                raise KeyError(f"family {fam.family}, marker {name}: allele {exc} not in the table") from None
+    freqs = (pm.freqs if with_rest else pm.freqs_no_rest)[em]
+    joint = _batched_joint(ped, mp, typed, pairs, freqs, pm.tau_male, pm.tau_female, pm.tau_plain, em, stats)
+    mutating = pm.mutating[em]
+    joint0 = _batched_joint(ped, mp, typed, pairs, freqs, None, None, pm.tau_plain, em) if mutating.any() else joint
+    for row, (k, mi, _labels) in enumerate(elements):
+        marker = markers[mi]
+        n = len(marker.alleles) + 1
+        j = joint[row, :n, :n]
+        unord = _unordered(j)
+        if pm.lumpable[mi]:
+            fam_lik = float(j.sum())
+        else:  # stepwise: the family alone may lump differently; compute it exactly
+            fam = families[k]
+            fam_lik = marker_likelihood(
+                fam.pedigree, marker,
+                {lab: g[marker.name] for lab, g in fam.genotypes.items() if marker.name in g and lab != fam.missing},
             )
-            for k in members
-        ])
-    hw = _hw(space.freqs)
-    if mutating:
-        j0 = _batched_joint(ped, mp, _space(marker, with_rest, mutation=False), typed, pairs)
-        excluded = _unordered_batch(j0) == 0
-    else:
-        excluded = unord == 0
+        hw = _hw(freqs[row, :n])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = unord / (fam_lik * hw) if fam_lik > 0 else np.full(unord.size, np.nan)
+        lr[hw == 0] = 0.0
+        excluded = (_unordered(joint0[row, :n, :n]) if mutating[row] else unord) == 0
+        labels = tuple(marker.alleles) + (REST,)
+        per_family[k][marker.name] = MarkerTable(marker.name, labels, lr, excluded, fam_lik)
+
+
+def _batch_lumped(
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    ped: Pedigree,
+    roles: tuple[int, ...],
+    elements: list[tuple[int, int, list[str]]],
+    per_family: list[dict[str, MarkerTable]],
+    collector: dict[int, list],
+) -> None:
+    """Mendelian markers: contract in the lumped space of each element, then expand to every genotype.
+
+    Without mutation an allele x that no reference carries can reach the missing person only
+    as a copy of one founder allele, so (ordered) J[a, x] = C_a·p_x, J[x, y] = c·p_x·p_y and
+    J[x, x] = c·p_x² + d·p_x for a observed and x ≠ y unobserved, the constants being the
+    same for every unobserved allele. One contraction over the observed alleles, two probe
+    alleles X, Y (the rarest unobserved ones) and the rest R (mass 1 − Σ, pedprobr's lump)
+    gives C_a, c and d, hence J for every genotype, with pedprobr's lumping exactly.
+    """
+    mp = roles.index(2)
+    typed = [i for i, r in enumerate(roles) if r == 1]
+    nt = len(typed)
+    if not typed:
+        for k, mi, _ in elements:
+            marker = markers[mi]
+            ones = np.ones(n_genotypes(len(marker.alleles) + 1))
+            labels = tuple(marker.alleles) + (REST,)
+            per_family[k][marker.name] = MarkerTable(marker.name, labels, ones, np.zeros(ones.size, bool), 1.0)
+        return
+    ns = 2 * nt + 3
+    sx, sy, sr = 0, 1, 2  # probe alleles X, Y and the rest R; observed alleles from slot 3
+    indexes = [{a: i for i, a in enumerate(m.alleles)} for m in markers]
+    rows: list[tuple[int, int, np.ndarray, int, int]] = []
+    freqs_small = []
+    pairs_small = []
+    for k, mi, labels in elements:
+        marker = markers[mi]
+        fam = families[k]
+        idx = indexes[mi]
+        try:
+            gts = [fam.genotypes[labels[i]][marker.name] for i in typed]
+            full_pairs = [(idx[g[0]], idx[g[1]]) for g in gts]
+        except KeyError as exc:
+            raise KeyError(f"family {fam.family}, marker {marker.name}: allele {exc} not in the table") from None
+        obs = np.unique(np.array(full_pairs).ravel())
+        f = marker.freqs
+        unobs = np.setdiff1d(np.flatnonzero(f > 0), obs)
+        if unobs.size < 2:  # almost every allele observed: the full computation is small anyway
+            at = {labels[i]: g for i, g in zip(typed, gts, strict=True)}
+            at = {lab: g for lab, g in at.items()}
+            per_family[k][marker.name] = _full_marker_table(fam, marker, labels, roles, at)
+            continue
+        order = unobs[np.argsort(f[unobs], kind="stable")]
+        px, py = int(order[0]), int(order[1])
+        slot = {int(a): 3 + j for j, a in enumerate(obs)}
+        fs = np.zeros(ns)
+        fs[3: 3 + obs.size] = f[obs]
+        fs[sx], fs[sy] = f[px], f[py]
+        fs[sr] = 1.0 - float(f[obs].sum()) - f[px] - f[py]
+        freqs_small.append(fs)
+        pairs_small.append([(slot[a], slot[b]) for a, b in full_pairs])
+        rows.append((k, mi, obs, px, py))
+    if not rows:
+        return
+    fsm = np.array(freqs_small)
+    psm = np.array(pairs_small, dtype=np.int64)
+    tau = _transmission(None, ns)
+    joint = _batched_joint(ped, mp, typed, psm, fsm, None, None, tau, np.zeros(len(rows), dtype=np.int64))
+    for row, (k, mi, obs, px, py) in enumerate(rows):
+        collector.setdefault(mi, []).append((k, obs, px, py, joint[row]))
+
+
+def _expand_lumped(
+    marker: Marker,
+    rows: list[tuple[int, np.ndarray, int, int, np.ndarray]],
+    per_family: list[dict[str, MarkerTable]],
+) -> None:
+    """Expand lumped joints of one marker (all families at once) to full tables (see _batch_lumped).
+
+    Each row is (family index, observed alleles, probe X, probe Y, lumped joint over
+    slots X, Y, R, observed...).
+    """
+    n = len(marker.alleles) + 1
+    nr = len(rows)
+    max_obs = max(row[1].size for row in rows)
+    ns = max(row[4].shape[0] for row in rows)
+    jo = np.zeros((nr, ns, ns))
+    obs = np.full((nr, max_obs), -1, dtype=np.int64)
+    for r, row in enumerate(rows):
+        m = row[4].shape[0]
+        jo[r, :m, :m] = row[4]
+        obs[r, : row[1].size] = row[1]
+    f = np.append(marker.freqs, 1.0 - float(np.sum(marker.freqs)))
+    px = np.array([row[2] for row in rows])
+    py = np.array([row[3] for row in rows])
+    p_x, p_y = f[px], f[py]
+    c = jo[:, 0, 1] / (p_x * p_y)
+    d = (jo[:, 0, 0] - p_x * p_x * c) / p_x
+    unobs = np.ones((nr, n), dtype=bool)
+    valid = obs >= 0
+    unobs[np.nonzero(valid)[0], obs[valid]] = False
+    fu = np.where(unobs, f[None, :], 0.0)
+    j = c[:, None, None] * fu[:, :, None] * fu[:, None, :]
+    diag = np.arange(n)
+    j[:, diag, diag] += d[:, None] * fu
+    for s1 in range(max_obs):
+        ok = np.flatnonzero(valid[:, s1])
+        a = obs[ok, s1]
+        j[ok, a, :] = (jo[ok, 3 + s1, 0] / p_x[ok])[:, None] * fu[ok]
+        j[ok, :, a] = (jo[ok, 0, 3 + s1] / p_x[ok])[:, None] * fu[ok]
+    for s1 in range(max_obs):
+        for s2 in range(max_obs):
+            ok = np.flatnonzero(valid[:, s1] & valid[:, s2])
+            j[ok, obs[ok, s1], obs[ok, s2]] = jo[ok, 3 + s1, 3 + s2]
+    ia, ib = _pair_index(n)
+    unord = np.where(ia == ib, j[:, ia, ib], j[:, ia, ib] + j[:, ib, ia])
+    fam_lik = jo.sum(axis=(1, 2))
+    hw = _hw(f)
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = unord / (fam_lik[:, None] * hw[None, :])
     lr[:, hw == 0] = 0.0
     lr[fam_lik == 0, :] = np.nan
-    for row, k in enumerate(members):
-        per_family[k][marker.name] = MarkerTable(
-            marker.name, space.labels, lr[row], excluded[row], float(fam_lik[row])
-        )
+    # remainder/remainder is never looked up (no remains carries the remainder allele twice)
+    # and its value, a difference over a mass of ~1e-10, is not accurate: leave it out.
+    lr[:, -1] = 0.0
+    excluded = unord == 0
+    labels = tuple(marker.alleles) + (REST,)
+    for r, row in enumerate(rows):
+        per_family[row[0]][marker.name] = MarkerTable(marker.name, labels, lr[r], excluded[r], float(fam_lik[r]))
+
+
+def _full_marker_table(fam: FamilyInput, marker: Marker, labels: list[str], roles: tuple[int, ...],
+                       at: dict[str, Genotype]) -> MarkerTable:
+    """The single-family table, re-laid over alleles + remainder like the batched ones."""
+    t = marker_table(fam.pedigree, fam.missing, marker, at)
+    n = len(marker.alleles) + 1
+    if t.lr.size == n_genotypes(n):
+        return t
+    lr = np.zeros(n_genotypes(n))
+    ex = np.zeros(n_genotypes(n), dtype=bool)
+    lr[: t.lr.size] = t.lr
+    ex[: t.lr.size] = t.excluded
+    return MarkerTable(t.marker, tuple(marker.alleles) + (REST,), lr, ex, t.family_likelihood)
