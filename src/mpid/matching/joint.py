@@ -1094,9 +1094,14 @@ def joint_results(
     threshold2: float = 1e3,
     max_incomp: int = 2,
     max_assign: int = DEFAULT_MAX_ASSIGNMENTS,
+    max_joint_rows: int = 1_000_000,
 ) -> dict[str, Any]:
-    """``joint``, ``bmarginal``, ``undisputed`` and ``dviSolve`` blocks of a DVI refcase (the first two only when
-    the assignment space is at most ``max_assign``)."""
+    """``joint``, ``bmarginal``, ``undisputed`` and ``dviSolve`` blocks of a DVI refcase.
+
+    ``joint``/``bmarginal`` cover the whole problem and are omitted when it has more than
+    ``max_joint_rows`` assignments (decided by the bound Π|pairings| first, then by an enumeration
+    that stops at the limit); ``max_assign`` bounds the per-family joint tables inside dviSolve.
+    """
     engine = DviEngine.from_case(case)
     dvi = dvi_data(case)
     ignore_sex = bool(case.settings.get("ignoreSex", False))
@@ -1104,15 +1109,16 @@ def joint_results(
     if ignore_sex:
         dvi.pairings = pairings
     out: dict[str, Any] = {}
-    if count_assignments_bound(dvi.victims, pairings) <= 50 * max_assign:
+    bound = count_assignments_bound(dvi.victims, pairings)
+    if bound <= 1000 * max_joint_rows:
         try:
-            table = joint_table(DviData(dvi.victims, dvi.families, dvi.missing, pairings), engine, max_assign)
+            table = joint_table(DviData(dvi.victims, dvi.families, dvi.missing, pairings), engine, max_joint_rows)
             out["joint"] = joint_block(table)
             out["bmarginal"] = bmarginal(table)
         except JointSpaceTooLargeError:
-            log.info("joint space above %d assignments: no joint table", max_assign)
+            log.info("joint space above %d assignments: no joint table", max_joint_rows)
     else:
-        log.info("joint space bound above %d assignments: no joint table", 50 * max_assign)
+        log.info("joint space bound %.3g above %d assignments: no joint table", bound, 1000 * max_joint_rows)
     und = find_undisputed(dvi, engine, threshold, strict=False)
     out["undisputed"] = {
         "threshold": threshold,
