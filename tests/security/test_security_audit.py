@@ -163,7 +163,7 @@ def test_verify_leaves_the_callers_session_alone(session: Session, clock: FakeCl
     assert verify_chain(session).entries == 4
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(count=st.integers(2, 15), data=st.data())
 def test_any_single_tampering_is_found_at_the_right_place(engine: Engine, count: int, data: st.DataObject) -> None:
     clock = FakeClock()

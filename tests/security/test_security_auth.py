@@ -219,14 +219,14 @@ def test_tokens_of_a_locked_out_user_stop_working(session: Session, alice: User,
         resolve_token(session, issued.token, clock=clock)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(garbage=st.one_of(st.none(), st.text(max_size=200), st.text(max_size=60).map(lambda s: "mpid_" + s)))
 def test_garbage_tokens_are_refused(session: Session, alice: User, clock: FakeClock, garbage: str | None) -> None:
     with pytest.raises(InvalidTokenError):
         resolve_token(session, garbage, clock=clock)
 
 
-@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(min_value=0), replacement=st.characters(codec="ascii"))
 def test_any_changed_character_of_a_token_is_refused(session: Session, alice: User, clock: FakeClock,
                                                      position: int, replacement: str) -> None:

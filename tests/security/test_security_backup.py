@@ -151,7 +151,7 @@ def _container(payload: bytes) -> bytes:
     return target.getvalue()
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=st.binary(max_size=3000), data=st.data())
 def test_any_flipped_byte_of_a_backup_is_detected(tmp_path: Path, payload: bytes, data: st.DataObject) -> None:
     blob = bytearray(_container(payload))
@@ -163,7 +163,7 @@ def test_any_flipped_byte_of_a_backup_is_detected(tmp_path: Path, payload: bytes
         decrypt_backup(path, RING)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=st.binary(max_size=3000), data=st.data())
 def test_truncated_or_extended_backups_are_detected(tmp_path: Path, payload: bytes, data: st.DataObject) -> None:
     blob = _container(payload)
@@ -176,7 +176,7 @@ def test_truncated_or_extended_backups_are_detected(tmp_path: Path, payload: byt
         decrypt_backup(path, RING)
 
 
-@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=st.binary(max_size=5000))
 def test_container_round_trip(tmp_path: Path, payload: bytes) -> None:
     path = tmp_path / "c.bin"

@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mpid.security.consent import (
@@ -133,6 +133,7 @@ principals = st.builds(Principal, st.sampled_from(list(Role)),
                        st.one_of(st.none(), st.sampled_from(["ICRC", "ICMP", "Interpol", "EU"])))
 
 
+@settings(deadline=None)
 @given(consents, principals, st.sampled_from(list(Purpose)))
 def test_invariants_hold_for_any_consent(consent: Consent, principal: Principal, purpose: Purpose) -> None:
     d = donor_access(consent, principal, purpose=purpose)

@@ -41,7 +41,7 @@ RING = KeyRing.generate()
 CTX = {"table": "profiles", "column": "genotypes", "row_id": 17}
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2048), st.text(max_size=20), st.text(max_size=20),
        st.one_of(st.none(), st.integers(), st.text(max_size=20)))
 def test_round_trip(plaintext: bytes, table: str, column: str, row_id: object) -> None:
@@ -50,7 +50,7 @@ def test_round_trip(plaintext: bytes, table: str, column: str, row_id: object) -
     assert ciphertext_key_version(blob) == RING.current_version
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(min_size=0, max_size=256), st.data())
 def test_any_flipped_bit_fails(plaintext: bytes, data: st.DataObject) -> None:
     blob = bytearray(encrypt_value(RING, plaintext, **CTX))
@@ -61,6 +61,7 @@ def test_any_flipped_bit_fails(plaintext: bytes, data: st.DataObject) -> None:
         decrypt_value(RING, bytes(blob), **CTX)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=64), st.data())
 def test_truncation_and_extension_fail(plaintext: bytes, data: st.DataObject) -> None:
     blob = encrypt_value(RING, plaintext, **CTX)
@@ -210,6 +211,7 @@ def test_pseudonyms_are_stable_normalised_and_keyed() -> None:
         pseudonym_code(ring, "  ")
 
 
+@settings(deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=3))
 def test_pseudonym_is_deterministic(parts: list[str]) -> None:
     assert pseudonym_code(RING, *parts) == pseudonym_code(RING, *parts)

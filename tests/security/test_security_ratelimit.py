@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from security_helpers import FakeMonotonic
 
@@ -93,6 +93,7 @@ def test_thread_safety_allows_exactly_capacity() -> None:
     assert sum(allowed) == 100
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 5), st.floats(0.5, 3)), max_size=60))
 def test_never_more_than_capacity_plus_refill(steps: list[tuple[float, float]]) -> None:
     t = FakeMonotonic()
