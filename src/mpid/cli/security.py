@@ -11,12 +11,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from mpid.security.crypto import KeyRing
 
 __all__ = ["register"]
 
@@ -56,7 +60,8 @@ def _session(explicit: str | None) -> Iterator[Session]:
         engine.dispose()
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error to stderr and exit non-zero."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -68,7 +73,8 @@ def _actor() -> str:
         return "cli"
 
 
-def _keyring(key_file: Path | None, create: bool = True):  # type: ignore[no-untyped-def]
+def _keyring(key_file: Path | None, create: bool = True) -> KeyRing:
+    """The key ring of ``key_file`` (or the default), exiting with its error if unusable."""
     from mpid.security.crypto import KeyFileError, load_keyring
 
     try:
@@ -269,7 +275,7 @@ def _audit_quietly(database_url: str | None, **entry: object) -> None:
         engine.dispose()
 
 
-def _check_key_file_quietly(database_url: str | None, ring) -> None:  # type: ignore[no-untyped-def]
+def _check_key_file_quietly(database_url: str | None, ring: KeyRing) -> None:
     """Refuse a key file that does not match the database's; skip if there is no key table yet."""
     from mpid.security.crypto import KeyFileError
     from mpid.security.keys import check_key_file
