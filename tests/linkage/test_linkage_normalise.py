@@ -13,6 +13,7 @@ from mpid.linkage.normalise import (
     phonetic_key,
     place_key,
     sex_from_surname,
+    split_given_and_patronymic,
     surname_key,
     transliterate,
 )
@@ -170,3 +171,19 @@ def test_keys_never_fail_and_are_ascii(text: str) -> None:
         assert key.isascii()
         assert key == key.strip()
     assert parse_sex(text) in {"M", "F", None}
+
+
+@pytest.mark.parametrize(("given", "patronymic", "expected"), [
+    ("Əli Rəşid oğlu", "", ("Əli", "Rəşid oğlu")),
+    ("Али Рашидович", "", ("Али", "Рашидович")),
+    ("Aynur Rashid gizi", "", ("Aynur", "Rashid gizi")),
+    ("Məmməd Əli", "", ("Məmməd Əli", "")),
+    ("Əli Rəşid oğlu", "Rəşid oğlu", ("Əli Rəşid oğlu", "Rəşid oğlu")),
+])
+def test_patronymic_written_into_the_given_name_field(given: str, patronymic: str, expected: tuple) -> None:
+    assert split_given_and_patronymic(given, patronymic) == expected
+
+
+@pytest.mark.parametrize(("text", "sex"), [("Мужской", "M"), ("Женский", "F"), ("Kişi", "M"), ("FEMALE", "F")])
+def test_parse_sex_long_forms(text: str, sex: str) -> None:
+    assert parse_sex(text) == sex

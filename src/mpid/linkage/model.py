@@ -30,6 +30,7 @@ from mpid.linkage.normalise import (
     phonetic_key,
     place_key,
     sex_from_surname,
+    split_given_and_patronymic,
     surname_key,
 )
 
@@ -127,6 +128,7 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for values in frame.itertuples(index=False):
         row = dict(zip(INPUT_COLUMNS, values, strict=True))
+        row["given_name"], row["patronymic"] = split_given_and_patronymic(row["given_name"], row["patronymic"])
         patronymic = parse_patronymic(row["patronymic"])
         sex = parse_sex(row["sex"]) or patronymic.sex or sex_from_surname(row["family_name"])
         dates = {}
@@ -268,6 +270,8 @@ _PATRONYMIC = {
         _level("pat_key_l IS NULL OR pat_key_r IS NULL", "null", null=True),
         _level("pat_key_l = pat_key_r", "exact key", tf="pat_key"),
         _level(f"{_jw('pat_key', 0.9)} OR pat_phon_l = pat_phon_r", "similar"),
+        _level("(length(pat_key_l) = 1 OR length(pat_key_r) = 1) AND left(pat_key_l, 1) = left(pat_key_r, 1)",
+               "initial agrees"),
         _level(_jw("pat_key", 0.8), "loosely similar"),
         _level("ELSE", "different"),
     ],

@@ -36,6 +36,7 @@ __all__ = [
     "parse_sex",
     "phonetic_key",
     "place_key",
+    "split_given_and_patronymic",
     "sex_from_surname",
     "surname_key",
     "transliterate",
@@ -220,6 +221,25 @@ def parse_patronymic(text: str | None) -> Patronymic:
     return Patronymic(name_key(" ".join(words)), sex)
 
 
+def split_given_and_patronymic(given: str | None, patronymic: str | None) -> tuple[str, str]:
+    """Move a patronymic written into the given-name field to its own field (Əli Rəşid oğlu → Əli, Rəşid oğlu).
+
+    Only when the patronymic field is empty and the given name ends with a patronymic marker
+    (oğlu, qızı, кызы, -ovich, -ovna...), so double given names (Məmməd Əli) are left alone.
+    """
+    given, patronymic = (given or "").strip(), (patronymic or "").strip()
+    words = given.split()
+    if patronymic or len(words) < 2:
+        return given, patronymic
+    if len(words) >= 3 and transliterate(words[-1]) in _SON_WORDS | _DAUGHTER_WORDS:
+        return " ".join(words[:-2]), " ".join(words[-2:])
+    last = transliterate(words[-1])
+    if any(last.endswith(suffix) and len(last) - len(suffix) >= 2 for suffix, _ in _RUSSIAN_SUFFIXES
+           if len(suffix) >= 4):
+        return " ".join(words[:-1]), words[-1]
+    return given, patronymic
+
+
 # Words that name the kind of place rather than the place itself, as written (lower case).
 _PLACE_WORDS = frozenset({
     "rayonu", "rayon", "rayonunun", "r", "rn", "rnu", "r-nu", "r-n", "district", "region", "raion",
@@ -248,12 +268,15 @@ _FEMALE = frozenset({"f", "female", "woman", "w", "feminine", "qadin", "gadin", 
                      "zhenskaya", "zhen", "2", "girl", "mrs", "ms", "qiz"})
 
 
+_MALE_PREFIXES = ("male", "masc", "muzh", "kis", "erkek")
+_FEMALE_PREFIXES = ("female", "fem", "woman", "women", "zhen", "qadin", "gadin")
+
+
 def parse_sex(text: str | None) -> str | None:
     """Map the agencies' many spellings of sex (M, male, kişi, муж, Ж, qadın...) to 'M', 'F' or None."""
     word = transliterate(text).replace(" ", "")
-    word = word.rstrip(".")
-    if word in _MALE:
+    if word in _MALE or word.startswith(_MALE_PREFIXES):
         return "M"
-    if word in _FEMALE:
+    if word in _FEMALE or word.startswith(_FEMALE_PREFIXES):
         return "F"
     return None
