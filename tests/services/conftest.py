@@ -1,4 +1,8 @@
-"""Register fixtures: every storage test runs on SQLite and, when configured, on PostgreSQL."""
+"""Register fixtures: every storage test runs on SQLite and, when configured, on PostgreSQL.
+
+SQLite gets a new file per test. PostgreSQL gets one database per test process (created and
+migrated once, dropped at the end), emptied before each test.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mpid.registry.db import make_session_factory
-from mpid.registry.testing import TEST_POSTGRES_URL_ENV, migrated_register, postgres_test_url
+from mpid.registry.db import make_engine, make_session_factory
+from mpid.registry.testing import (
+    TEST_POSTGRES_URL_ENV,
+    empty_register,
+    migrated_register,
+    postgres_test_url,
+    temporary_postgres_database,
+)
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -24,11 +34,29 @@ BACKENDS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def postgres_register_url() -> Iterator[str]:
+    """A database of this test process on the test PostgreSQL server."""
+    server = postgres_test_url()
+    if server is None:
+        pytest.skip(f"{TEST_POSTGRES_URL_ENV} not set")
+    with temporary_postgres_database(server) as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
-    """A fresh, migrated register on each backend."""
-    with migrated_register(request.param, tmp_path) as eng:
+    """An empty register at the newest schema revision, on each backend."""
+    if request.param == "sqlite":
+        with migrated_register("sqlite", tmp_path) as eng:
+            yield eng
+        return
+    eng = make_engine(request.getfixturevalue("postgres_register_url"))
+    try:
+        empty_register(eng)
         yield eng
+    finally:
+        eng.dispose()
 
 
 @pytest.fixture

@@ -8,14 +8,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from mpid.registry.db import make_engine
-from mpid.registry.migrate import upgrade_database
+from mpid.registry.migrate import current_revision, head_revision, upgrade_database
 from mpid.registry.settings import normalise_database_url
 
-__all__ = ["TEST_POSTGRES_URL_ENV", "migrated_register", "postgres_test_url", "temporary_postgres_database"]
+__all__ = [
+    "TEST_POSTGRES_URL_ENV",
+    "empty_register",
+    "migrated_register",
+    "postgres_test_url",
+    "temporary_postgres_database",
+]
 
 TEST_POSTGRES_URL_ENV = "MPID_TEST_POSTGRES_URL"
 
@@ -65,3 +71,19 @@ def migrated_register(backend: str, directory: Path) -> Iterator[Engine]:
             yield engine
         finally:
             engine.dispose()
+
+
+def empty_register(engine: Engine) -> None:
+    """Bring a reused test database to head and delete every row (much faster than a new database)."""
+    if current_revision(engine) != head_revision():
+        upgrade_database(engine)
+    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    if not tables:
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
