@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 STAR = "*"
 DEFAULT_MAX_ASSIGNMENTS = 100_000  # dvir's maxAssign
 _SQRT_EPS = math.sqrt(np.finfo(float).eps)
-_TIE = 1e-10  # relative; log-likelihoods this close are ties (R computes symmetric placements bit-equal)
+_TIE = 1e-12  # relative; log-likelihoods this close are ties (R computes symmetric placements bit-equal)
 
 
 class JointSpaceTooLargeError(ValueError):
