@@ -104,3 +104,13 @@ def test_decide_marginals():
     assert out["R1"].category is Category.IDENTIFIED and out["R1"].family == "F1"
     assert out["R2"].category is Category.PROBABLE  # two brothers: posterior 0.5 each
     assert "R3" not in out
+
+
+def test_decide_marginals_symmetric_family():
+    from mpid.matching.policy import decide_marginals
+
+    marg = {"R2": {"M2": 0.49999, "M3": 0.49999, "*": 2e-5}}
+    stats = {("R2", "M2"): (1e8, 0), ("R2", "M3"): (1e8, 0)}
+    (d,) = decide_marginals(marg, stats, PROV, family_of={"M2": "F1", "M3": "F1"})
+    assert d.category is Category.PROBABLE
+    assert any("symmetric" in r and "M2/M3" in r for r in d.reasons)

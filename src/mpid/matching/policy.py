@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -249,6 +249,16 @@ def decide_marginals(
             continue
         m, p = max(cands, key=lambda kv: kv[1])
         lr, n_inc = pair_stats.get((remains, m), (None, None))
-        out.append(decide(remains, m, lr, provenance, settings, posterior=p, n_incompatible=n_inc,
-                          family=(family_of or {}).get(m)))
+        d = decide(remains, m, lr, provenance, settings, posterior=p, n_incompatible=n_inc,
+                   family=(family_of or {}).get(m))
+        fam = d.family
+        if family_of and fam is not None and d.category is Category.PROBABLE:
+            # Symmetric solutions (e.g. brothers): the remains may be certainly of the family, not of one member.
+            members = sorted(x for x, _ in cands if family_of.get(x) == fam)
+            p_fam = sum(q for x, q in cands if family_of.get(x) == fam)
+            s_ = settings or PolicySettings()
+            if len(members) > 1 and p_fam >= s_.identify_posterior:
+                d = replace(d, reasons=d.reasons + (
+                    f"family {fam}: posterior {p_fam:.6g} over {'/'.join(members)} (symmetric)",))
+        out.append(d)
     return out
