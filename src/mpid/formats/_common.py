@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -65,17 +66,38 @@ def check_single_allele_rule(path: str, single_allele: str) -> None:
         )
 
 
-def locus_or_error(path: str, name: str, *, line: int | None = None, element: str | None = None,
-                   field: str | None = None) -> str:
-    """Canonical locus name, or an :class:`EmptyLocusError` naming where the empty name was."""
+@functools.lru_cache(maxsize=8192)
+def _canonical_locus_or_none(name: str) -> str | None:
     try:
         return canonical_locus(name)
     except AlleleError:
-        raise EmptyLocusError(path, "empty locus name", line=line, element=element, field=field) from None
+        return None
+
+
+def locus_or_error(path: str, name: str, *, line: int | None = None, element: str | None = None,
+                   field: str | None = None) -> str:
+    """Canonical locus name, or an :class:`EmptyLocusError` naming where the empty name was."""
+    locus = _canonical_locus_or_none(name)
+    if locus is None:
+        raise EmptyLocusError(path, "empty locus name", line=line, element=element, field=field)
+    return locus
 
 
 _ALLELE_SHAPE = re.compile(r"^\s*(?:[<>]\s*)?\d{1,4}(?:\.\d+)?\s*$")
 _ALLELE_WORDS = frozenset({"X", "Y", "OL", "OFF-LADDER"})
+
+
+@functools.lru_cache(maxsize=8192)
+def _allele_or_problem(text: str) -> tuple[str | None, str]:
+    """(canonical allele, "") or (None, what is wrong); cached because lab files repeat alleles."""
+    if not (_ALLELE_SHAPE.match(text) or text.strip().upper() in _ALLELE_WORDS):
+        return None, "is not a valid allele call"
+    try:
+        return parse_allele(text), ""
+    except ValueError as exc:  # AlleleError is a ValueError
+        if str(exc).startswith("microvariant with more than one decimal"):
+            return None, "has more than one decimal"
+        return None, "is not a valid allele call"
 
 
 def allele_or_error(path: str, text: str, *, line: int | None = None, element: str | None = None,
@@ -85,25 +107,20 @@ def allele_or_error(path: str, text: str, *, line: int | None = None, element: s
     Only plain repeat numbers (up to 4 digits, optional decimals, optional ``<``/``>``) and
     ``X``, ``Y``, ``OL`` are accepted: exponents (``1e3``), ``inf`` and ``nan`` are refused.
     """
+    allele, problem = _allele_or_problem(text)
+    if allele is not None:
+        return allele
     shown = text.strip()
     if len(shown) > 40:
         shown = shown[:37] + "..."
-    if not (_ALLELE_SHAPE.match(text) or text.strip().upper() in _ALLELE_WORDS):
-        raise AlleleParseError(path, f"allele {shown!r} is not a valid allele call", line=line,
-                               element=element, field=field)
-    try:
-        return parse_allele(text)
-    except ValueError as exc:  # AlleleError is a ValueError
-        if str(exc).startswith("microvariant with more than one decimal"):
-            msg = f"allele {shown!r} has more than one decimal"
-        else:
-            msg = f"allele {shown!r} is not a valid allele call"
-        raise AlleleParseError(path, msg, line=line, element=element, field=field) from None
+    raise AlleleParseError(path, f"allele {shown!r} {problem}", line=line, element=element, field=field)
 
 
 def make_genotype(alleles: Iterable[str], single_allele: SingleAlleleRule) -> Genotype:
     """Apply the homozygote rule (see :mod:`mpid.formats.types`) to the calls seen at one locus."""
     calls = list(alleles)
+    if len(calls) == 2 and calls[0] != calls[1]:  # the common case, no set needed
+        return tuple(sorted(calls, key=allele_sort_key))
     distinct = sorted(set(calls), key=allele_sort_key)
     if not distinct:
         return ()

@@ -1,76 +1,68 @@
-"""Safe XML reading for the importers: defusedxml SAX into a light tree with lines and paths."""
+"""Safe XML reading for the importers: a light element tree that knows lines and paths.
+
+The expat parser comes from :class:`defusedxml.ElementTree.DefusedXMLParser`, so a DOCTYPE,
+an entity declaration or an external reference raises before anything is expanded; the tree
+is then built by plain expat callbacks (much faster than SAX or the pure-Python ElementTree
+that defusedxml falls back to), keeping each element's line number.
+"""
 
 from __future__ import annotations
 
-import xml.sax
-from dataclasses import dataclass, field
+import xml.parsers.expat
 from pathlib import Path
 
-import defusedxml.sax
 from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 from mpid.formats.errors import FormatError, MalformedFileError, UnsafeXMLError
 
-__all__ = ["XMLNode", "load_xml_tree"]
+__all__ = ["XMLNode", "load_xml_tree", "with_element"]
 
 
-@dataclass
 class XMLNode:
     """An XML element with its line number and its path from the root (``/a/b[2]``)."""
 
-    tag: str
-    line: int
-    path: str
-    attrs: dict[str, str]
-    children: list[XMLNode] = field(default_factory=list)
-    text_parts: list[str] = field(default_factory=list)
+    __slots__ = ("attrs", "children", "index", "line", "parent", "tag", "text_parts")
+
+    def __init__(self, tag: str, line: int, parent: XMLNode | None, attrs: dict[str, str]) -> None:
+        self.tag = tag
+        self.line = line
+        self.parent = parent
+        self.attrs = attrs
+        self.children: list[XMLNode] = []
+        self.text_parts: list[str] = []
+        self.index = 0  # position among same-named siblings, filled in when a path is asked for
 
     @property
     def text(self) -> str:
+        """The element's own text, stripped."""
         return "".join(self.text_parts).strip()
 
+    @property
+    def path(self) -> str:
+        """``/root/child[k]/...`` where k counts same-named siblings from 1 (computed on demand)."""
+        if self.parent is None:
+            return f"/{self.tag}"
+        if not self.index:
+            counts: dict[str, int] = {}
+            for sibling in self.parent.children:
+                counts[sibling.tag] = sibling.index = counts.get(sibling.tag, 0) + 1
+        return f"{self.parent.path}/{self.tag}[{self.index}]"
+
     def first(self, tag: str) -> XMLNode | None:
-        return next((c for c in self.children if c.tag == tag), None)
+        """The first child with this tag, or None."""
+        for child in self.children:
+            if child.tag == tag:
+                return child
+        return None
 
     def all(self, tag: str) -> list[XMLNode]:
+        """Every child with this tag, in document order."""
         return [c for c in self.children if c.tag == tag]
 
 
-class _TreeBuilder(xml.sax.handler.ContentHandler):
-    """Builds a light element tree that remembers each element's line and path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.root: XMLNode | None = None
-        self.stack: list[XMLNode] = []
-        self.counts: list[dict[str, int]] = [{}]
-        self._locator: xml.sax.xmlreader.Locator | None = None
-
-    def setDocumentLocator(self, locator: xml.sax.xmlreader.Locator) -> None:  # noqa: N802 - SAX API
-        self._locator = locator
-
-    def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl) -> None:  # noqa: N802
-        tag = name.rsplit(":", 1)[-1]
-        siblings = self.counts[-1]
-        siblings[tag] = siblings.get(tag, 0) + 1
-        parent_path = self.stack[-1].path if self.stack else ""
-        path = f"{parent_path}/{tag}" if not self.stack else f"{parent_path}/{tag}[{siblings[tag]}]"
-        line = self._locator.getLineNumber() if self._locator else 0
-        node = XMLNode(tag, line, path, {k.rsplit(":", 1)[-1]: v for k, v in attrs.items()})
-        if self.stack:
-            self.stack[-1].children.append(node)
-        else:
-            self.root = node
-        self.stack.append(node)
-        self.counts.append({})
-
-    def endElement(self, name: str) -> None:  # noqa: N802 - SAX API
-        self.stack.pop()
-        self.counts.pop()
-
-    def characters(self, content: str) -> None:
-        if self.stack:
-            self.stack[-1].text_parts.append(content)
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
 
 
 def load_xml_tree(source: str) -> XMLNode:
@@ -79,22 +71,51 @@ def load_xml_tree(source: str) -> XMLNode:
         data = Path(source).read_bytes()
     except OSError as exc:
         raise FormatError(source, f"cannot read file: {exc.strerror or exc}") from None
-    builder = _TreeBuilder()
+    guard = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    expat = guard.parser
+    stack: list[XMLNode] = []
+    roots: list[XMLNode] = []
+
+    def start(name: str, attributes: list[str]) -> None:
+        attrs = {}
+        if attributes:
+            attrs = {_local(attributes[i]): attributes[i + 1] for i in range(0, len(attributes), 2)}
+        parent = stack[-1] if stack else None
+        node = XMLNode(_local(name), expat.CurrentLineNumber, parent, attrs)
+        if parent is None:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+        stack.append(node)
+
+    def end(name: str) -> None:
+        stack.pop()
+
+    def text(content: str) -> None:
+        if stack:
+            stack[-1].text_parts.append(content)
+
+    expat.StartElementHandler = start
+    expat.EndElementHandler = end
+    expat.CharacterDataHandler = text
     try:
-        defusedxml.sax.parseString(
-            data, builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        expat.Parse(data, True)
     except DefusedXmlException as exc:
         raise UnsafeXMLError(
             source,
             f"refused: XML with a DTD, entity declarations or external references ({type(exc).__name__})",
         ) from None
-    except xml.sax.SAXParseException as exc:
+    except xml.parsers.expat.ExpatError as exc:
         raise MalformedFileError(
-            source, f"not well-formed XML: {exc.getMessage()}", line=exc.getLineNumber()
+            source, f"not well-formed XML: {xml.parsers.expat.ErrorString(exc.code)}", line=exc.lineno
         ) from None
-    except (xml.sax.SAXException, ValueError, UnicodeError, LookupError) as exc:
+    except (ValueError, UnicodeError, LookupError) as exc:
         raise MalformedFileError(source, f"not well-formed XML: {exc}") from None
-    if builder.root is None:
+    if not roots:
         raise MalformedFileError(source, "not well-formed XML: no root element")
-    return builder.root
+    return roots[0]
+
+
+def with_element(node: XMLNode, error: FormatError) -> FormatError:
+    """The same error naming ``node`` (line and path), so paths are only built when something fails."""
+    return type(error)(error.path, error.message, line=node.line, element=node.path, field=error.field)

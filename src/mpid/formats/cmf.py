@@ -32,8 +32,14 @@ from mpid.formats._common import (
     locus_or_error,
     make_genotype,
 )
-from mpid.formats._xml import XMLNode, load_xml_tree
-from mpid.formats.errors import BadValueError, EmptyLocusError, MalformedFileError, MissingElementError
+from mpid.formats._xml import XMLNode, load_xml_tree, with_element
+from mpid.formats.errors import (
+    BadValueError,
+    EmptyLocusError,
+    FormatError,
+    MalformedFileError,
+    MissingElementError,
+)
 from mpid.formats.types import ProfileRecord, SingleAlleleRule
 
 __all__ = ["CMF_NAMESPACE", "CMF_SPECIMEN_CATEGORIES", "parse_cmf", "write_cmf"]
@@ -99,7 +105,10 @@ def _read_specimen(
             )
         if not name_node.text:
             raise EmptyLocusError(source, "empty LOCUSNAME", line=name_node.line, element=name_node.path)
-        locus = locus_or_error(source, name_node.text, line=name_node.line, element=name_node.path)
+        try:
+            locus = locus_or_error(source, name_node.text)
+        except FormatError as exc:
+            raise with_element(name_node, exc) from None
         calls = []
         for allele_node in locus_node.all("ALLELE"):
             value = allele_node.first("ALLELEVALUE")
@@ -107,7 +116,10 @@ def _read_specimen(
                 raise MissingElementError(
                     source, "ALLELE has no ALLELEVALUE", line=allele_node.line, element=allele_node.path
                 )
-            calls.append(allele_or_error(source, value.text, line=value.line, element=value.path))
+            try:
+                calls.append(allele_or_error(source, value.text))
+            except FormatError as exc:
+                raise with_element(value, exc) from None
         if not calls:
             raise MissingElementError(
                 source, f"LOCUS {name_node.text} has no ALLELE", line=locus_node.line, element=locus_node.path

@@ -31,11 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mpid.formats._common import allele_or_error, locus_or_error, read_text
-from mpid.formats._xml import XMLNode, load_xml_tree
+from mpid.formats._xml import XMLNode, load_xml_tree, with_element
 from mpid.formats.errors import (
     AlleleParseError,
     BadFrequencyError,
     BadValueError,
+    FormatError,
     MalformedFileError,
     MissingColumnError,
 )
@@ -179,13 +180,12 @@ class _TableBuilder:
             sizes[locus] = size
 
     def add(self, population: str, locus: str, allele: str, freq: float, *, line: int | None,
-            field: str | None, element: str | None = None) -> None:
+            field: str | None) -> None:
         self.locus(population, locus)
         alleles = self.tables[population][locus]
         if allele in alleles:
             raise MalformedFileError(
-                self.source, f"allele {allele!r} is given twice at {locus}", line=line, field=field,
-                element=element,
+                self.source, f"allele {allele!r} is given twice at {locus}", line=line, field=field
             )
         alleles[allele] = freq
 
@@ -453,7 +453,10 @@ def _parse_strider_xml(source: str) -> list[FrequencyTableData]:
         origins = marker.all("origin")
         if not origins:
             continue
-        locus = locus_or_error(source, name_node.text, line=name_node.line, element=name_node.path)
+        try:
+            locus = locus_or_error(source, name_node.text)
+        except FormatError as exc:
+            raise with_element(name_node, exc) from None
         for origin in origins:
             _strider_origin(source, builder, locus, origin)
     return builder.result()
@@ -463,16 +466,18 @@ def _strider_origin(source: str, builder: _TableBuilder, locus: str, origin: XML
     population = origin.attrs.get("name", "").strip()
     if not population:
         raise MalformedFileError(source, "origin without a name attribute", line=origin.line, element=origin.path)
-    size = _sample_size(source, origin.attrs.get("n", "").strip(), line=origin.line, field="n")
+    try:
+        size = _sample_size(source, origin.attrs.get("n", "").strip(), line=None, field="n")
+    except FormatError as exc:
+        raise with_element(origin, exc) from None
     builder.locus(population, locus, size)
     for node in origin.all("frequency"):
-        allele_text = node.attrs.get("allele", "").strip()
-        if not allele_text:
-            raise AlleleParseError(source, "frequency without an allele attribute", line=node.line,
-                                   element=node.path)
-        allele = allele_or_error(source, allele_text, line=node.line, element=node.path, field="allele")
         try:
-            freq = _frequency(source, node.text, line=node.line, field=None)
-        except BadFrequencyError as exc:
-            raise BadFrequencyError(source, exc.message, line=node.line, element=node.path) from None
-        builder.add(population, locus, allele, freq, line=node.line, field=None, element=node.path)
+            allele_text = node.attrs.get("allele", "").strip()
+            if not allele_text:
+                raise AlleleParseError(source, "frequency without an allele attribute")
+            allele = allele_or_error(source, allele_text, field="allele")
+            freq = _frequency(source, node.text, line=None, field=None)
+            builder.add(population, locus, allele, freq, line=None, field=None)
+        except FormatError as exc:
+            raise with_element(node, exc) from None
