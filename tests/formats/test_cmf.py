@@ -184,3 +184,25 @@ def test_round_trip_of_published_files(tmp_path: Path) -> None:
 def test_write_refuses_empty_sample_id(tmp_path: Path) -> None:
     with pytest.raises(BadValueError, match="record 1 has an empty sample_id"):
         write_cmf([ProfileRecord("", {}, "m")], tmp_path / "x.xml", source_lab="L", destination="D")
+
+
+def test_not_xml_and_bad_option(tmp_path: Path) -> None:
+    with pytest.raises(MalformedFileError) as info:
+        parse_cmf(xml_file(tmp_path, "Sample Name\tMarker\n"))
+    assert str(info.value) == "case.xml, line 1: not well-formed XML: syntax error"
+    with pytest.raises(MalformedFileError, match="case.xml, line 1: not well-formed XML: no element found"):
+        parse_cmf(xml_file(tmp_path, ""))
+    with pytest.raises(BadValueError, match="single_allele must be 'homozygote' or 'partial', not 'both'"):
+        parse_cmf(CMF / "smartrank_Codis-Single-Profile.xml", single_allele="both")  # type: ignore[arg-type]
+
+
+def test_prefixed_namespace(tmp_path: Path) -> None:
+    doc = (
+        '<?xml version="1.0"?>\n<c:CODISImportFile xmlns:c="urn:CODISImportFile-schema">'
+        "<c:SOURCELAB>LAB1</c:SOURCELAB><c:SPECIMEN CASEID='K9'><c:SPECIMENID>MP-1</c:SPECIMENID>"
+        "<c:SPECIMENCATEGORY>Missing Person</c:SPECIMENCATEGORY><c:LOCUS><c:LOCUSNAME>D8S1179</c:LOCUSNAME>"
+        "<c:ALLELE><c:ALLELEVALUE>13</c:ALLELEVALUE></c:ALLELE></c:LOCUS></c:SPECIMEN></c:CODISImportFile>"
+    )
+    (record,) = parse_cmf(xml_file(tmp_path, doc))
+    assert (record.sample_id, record.category, record.lab) == ("MP-1", "Missing Person", "LAB1")
+    assert record.loci == {"D8S1179": ("13", "13")} and record.attributes["case_id"] == "K9"

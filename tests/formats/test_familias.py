@@ -258,3 +258,13 @@ def test_write_errors(tmp_path: Path) -> None:
     ghost = replace(project, pedigrees=(FamiliasPedigree("H9", (("Nobody", "CH"),)),))
     with pytest.raises(BadValueError, match="pedigree 'H9' refers to unknown person 'Nobody'"):
         write_familias(ghost, tmp_path / "w.fam")
+
+
+def test_file_without_comment_line_and_with_theta(tmp_path: Path) -> None:
+    lines = paternity_lines()
+    del lines[3]  # the "" comment line: the person count follows the version directly
+    at = next(i for i, line in enumerate(lines) if line.startswith("#FALSE# (#Databases"))
+    lines[at] = "#FALSE# (#Databases: 1 ;Theta/Kinship/Fst: 0.02 )"
+    project = parse_familias(fam(tmp_path, "\n".join(lines)))
+    assert project.comment == "" and [p.id for p in project.persons] == ["AF", "MO", "CH"]
+    assert project.theta == 0.02

@@ -200,3 +200,23 @@ def test_error_strider_xml(tmp_path: Path) -> None:
         parse_frequency_table(write(tmp_path, '<!DOCTYPE f [<!ENTITY a "b">]><frequencies/>', "f.xml"))
     with pytest.raises(MalformedFileError, match="root element is table, expected frequencies"):
         parse_frequency_table(write(tmp_path, "<table/>", "f.xml"))
+
+
+def test_long_with_population_and_n_columns(tmp_path: Path) -> None:
+    text = "population,marker,allele,frequency,n\nA,TH01,6,0.5,100\nA,TH01,7,0.5,100\nB,vWA,16,1,40\n"
+    a, b = parse_frequency_table(write(tmp_path, text))
+    assert (a.name, a.markers, a.sample_sizes) == ("A", {"TH01": {"6": 0.5, "7": 0.5}}, {"TH01": 100})
+    assert (b.name, b.markers, b.sample_sizes) == ("B", {"VWA": {"16": 1.0}}, {"VWA": 40})
+
+
+def test_wide_with_n_as_last_row_and_tabs(tmp_path: Path) -> None:
+    table = single(write(tmp_path, "Allele\tTH01\tPenta D\n6\t0,25\t\n7\t0,75\t1\nN\t200\t150\n", "t.txt"))
+    assert table.markers == {"TH01": {"6": 0.25, "7": 0.75}, "PENTA_D": {"7": 1.0}}
+    assert table.sample_sizes == {"TH01": 200, "PENTA_D": 150}
+
+
+def test_stacked_errors(tmp_path: Path) -> None:
+    with pytest.raises(BadValueError, match="line 2, field 'Database': empty database name"):
+        parse_frequency_table(write(tmp_path, "Database\tN\tAllele\tTH01\n\t100\t6\t1\n", "s.txt"))
+    with pytest.raises(MissingColumnError, match="missing column 'Allele'"):
+        parse_frequency_table(write(tmp_path, "Database\tN\tTH01\nX\t100\t1\n", "s.txt"), kind="stacked")

@@ -176,3 +176,27 @@ def test_write_partial_genotype_reads_back_as_partial(tmp_path: Path) -> None:
     assert "R1\tPenta D\t9\t\n" in out.read_text()
     (back,) = parse_genemapper(out, single_allele="partial")
     assert back.loci == record.loci
+
+
+def test_panel_and_run_columns_and_marker_sorted_files(tmp_path: Path) -> None:
+    text = (
+        "Sample Name\tPanel\tRun Name\tMarker\tAllele 1\tAllele 2\n"
+        "S1\tGlobalFiler_v2\tRUN-1\tTH01\t6\t7\n"
+        "S2\tGlobalFiler_v2\tRUN-1\tTH01\t8\t9.3\n"
+        "S1\tGlobalFiler_v2\tRUN-1\tFGA\t20\t22\n"
+        "S2\tGlobalFiler_v2\tRUN-1\tFGA\t21\t21\n"
+    )
+    s1, s2 = parse_genemapper(write(tmp_path, text))
+    assert (s1.sample_id, s1.kit, s1.run) == ("S1", "GlobalFiler_v2", "RUN-1")
+    assert s1.loci == {"TH01": ("6", "7"), "FGA": ("20", "22")}
+    assert s2.loci == {"TH01": ("8", "9.3"), "FGA": ("21", "21")}
+    assert s1.source_lines == {"TH01": 2, "FGA": 4}
+
+
+def test_wide_layout_errors(tmp_path: Path) -> None:
+    with pytest.raises(MissingColumnError, match="line 1: no marker columns in the one-row-per-sample layout"):
+        parse_genemapper(write(tmp_path, "Sample File\tSample Name\tHeight\nf.fsa\tS1\t100\n"))
+    with pytest.raises(AlleleParseError, match="line 2, field 'TH01': allele 'six' is not a valid allele call"):
+        parse_genemapper(write(tmp_path, "Sample File\tSample Name\tTH01\tHeight\nf.fsa\tS1\tsix, 7\t1, 2\n"))
+    with pytest.raises(BadValueError, match="line 2, field 'Sample Name': empty sample name"):
+        parse_genemapper(write(tmp_path, "Sample File\tSample Name\tTH01\tHeight\nf.fsa\t\t6, 7\t1, 2\n"))
