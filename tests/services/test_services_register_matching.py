@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mpid.genetics.markers import Marker
+from mpid.genetics.mutation import MutationModel
 from mpid.genetics.pedigree import Pedigree
 from mpid.matching.search import RemainsProfile, pairwise_matrices
 from mpid.matching.tables import FamilyInput
@@ -21,9 +22,15 @@ from mpid.services.importing import import_file
 REFCASES = Path(__file__).resolve().parents[2] / "tests" / "refcases"
 
 
-def _search_inputs(data: MatchingInput, markers: dict[str, dict[str, float]]):
+def _search_inputs(data: MatchingInput, markers: dict[str, dict[str, float]], mutation: dict | None = None):
     """Register data → the blind-search engine's inputs (what a register matching service does)."""
-    marker_list = [Marker(name, tuple(alleles), np.array(list(alleles.values()))) for name, alleles in markers.items()]
+    marker_list = []
+    for name, alleles in markers.items():
+        freqs = np.array(list(alleles.values()))
+        model = None
+        if mutation and name in mutation:
+            model = MutationModel.from_params(tuple(alleles), freqs, mutation[name]["female"], mutation[name]["male"])
+        marker_list.append(Marker(name, tuple(alleles), freqs, model))
     remains = [RemainsProfile(r.remains_code, dict(r.loci), r.sex) for r in data.remains]
     families = []
     for family in data.families:
@@ -41,17 +48,20 @@ def _search_inputs(data: MatchingInput, markers: dict[str, dict[str, float]]):
         "F02_dvi_small_3fam_4vic",
         "F04_dvi_symmetric_brothers",
         "F06_dvi_one_family_3_missing",
+        "F03_dvi_mutation_stepwise",
+        "F05_dvi_degraded_equal_mut",
+        "F09_dvi_joint_8vic_5fam",
     ],
 )
 def test_pairwise_lrs_from_the_register_equal_the_refcase(engine, case):
     doc = json.loads((REFCASES / f"{case}.json").read_text())
-    if doc["settings"].get("mutation"):
-        pytest.skip("mutation models are not stored in the register")
     import_file(engine, "refcase", REFCASES / f"{case}.json")
     with session_scope(engine) as s:
         data = load_matching_input(s)
-        markers = latest_frequency_table(s).as_markers()
-    remains, families, marker_list = _search_inputs(data, markers)
+        table = latest_frequency_table(s)
+        markers, mutation = table.as_markers(), table.mutation_models
+    assert bool(mutation) == bool(doc["settings"].get("mutation"))
+    remains, families, marker_list = _search_inputs(data, markers, mutation)
     lr, _excl = pairwise_matrices(remains, families, marker_list)
     prefix = f"{case}-"
     expected = doc["expected"]["pairwise_lr"]

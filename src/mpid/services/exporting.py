@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -234,6 +235,55 @@ def _missing_label(label: str) -> str:
     return label if label.startswith("Missing") else f"Missing {label}"
 
 
+# pedmut model names → Familias model names (Familias' "stepwise" differs from pedmut's).
+_PEDMUT_TO_FAMILIAS = {"equal": "equal", "proportional": "proportional", "stepwise": "stepwise_extended"}
+_FAMILIAS_TO_PEDMUT = {"equal": "equal", "proportional": "proportional", "stepwise_extended": "stepwise"}
+
+
+def _familias_model(models: dict[str, Any] | None, locus: str, sex: str) -> FamiliasMutationModel:
+    entry = (models or {}).get(locus)
+    if not entry or sex not in entry:
+        return FamiliasMutationModel("equal", 0.0)
+    params = entry[sex]
+    name = params["model"] if entry.get("convention") == "familias" else _PEDMUT_TO_FAMILIAS.get(params["model"])
+    if name is None:
+        raise RegisterError(f"mutation model {params['model']!r} at {locus} has no Familias equivalent", field=locus)
+    return FamiliasMutationModel(
+        name, params.get("rate") or 0.0, params.get("rate2") or 0.0, params.get("range") or 0.0
+    )
+
+
+def _refcase_mutation(models: dict[str, Any] | None, locus: str, alleles: dict[str, float]) -> dict[str, Any] | None:
+    """The refcase ``markers[].mutation`` block (pedmut parameters and matrices), or None."""
+    from mpid.genetics.mutation import mutation_matrix
+
+    entry = (models or {}).get(locus)
+    if not entry:
+        return None
+    out: dict[str, Any] = {}
+    for sex in ("female", "male"):
+        params = dict(entry[sex])
+        if entry.get("convention") == "familias":
+            model = _FAMILIAS_TO_PEDMUT.get(params["model"])
+            if model is None:
+                raise RegisterError(
+                    f"Familias mutation model {params['model']!r} at {locus} has no pedmut equivalent", field=locus
+                )
+            params["model"] = model
+            if model != "stepwise":
+                params["rate2"] = params["range"] = None
+        matrix = mutation_matrix(
+            params["model"],
+            list(alleles),
+            np.array(list(alleles.values())),
+            params.get("rate") or 0.0,
+            params.get("rate2"),
+            params.get("range"),
+        )
+        out[sex] = {**params, "matrix": matrix.tolist()}
+    return out
+
+
 def _familias_project(data: MatchingInput, table: FrequencyTable) -> tuple[FamiliasProject, dict[str, int]]:
     markers = table.as_markers()
     loci = tuple(
@@ -241,8 +291,8 @@ def _familias_project(data: MatchingInput, table: FrequencyTable) -> tuple[Famil
             name=locus,
             alleles=tuple(alleles),
             freqs=tuple(alleles.values()),
-            female_model=FamiliasMutationModel("equal", 0.0),
-            male_model=FamiliasMutationModel("equal", 0.0),
+            female_model=_familias_model(table.mutation_models, locus, "female"),
+            male_model=_familias_model(table.mutation_models, locus, "male"),
             database_size=table.sample_sizes.get(locus),
         )
         for locus, alleles in markers.items()
@@ -362,7 +412,7 @@ def _export_refcase(session: Session, path: str, options: ExportOptions) -> dict
                 "chrom": "autosomal",
                 "alleles": list(alleles),
                 "freqs": list(alleles.values()),
-                "mutation": None,
+                "mutation": _refcase_mutation(table.mutation_models, locus, alleles),
             }
             for locus, alleles in markers.items()
         ],

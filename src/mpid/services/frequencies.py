@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -53,9 +54,14 @@ def normalise_frequency_markers(
     return result
 
 
-def frequency_content_hash(markers: Mapping[str, Mapping[str, float]], sample_sizes: Mapping[str, int | None]) -> str:
-    """SHA-256 of a table's content, independent of file layout and order."""
+def frequency_content_hash(
+    markers: Mapping[str, Mapping[str, float]],
+    sample_sizes: Mapping[str, int | None],
+    mutation_models: Mapping[str, Any] | None = None,
+) -> str:
+    """SHA-256 of a table's content (frequencies, sample sizes, mutation models), independent of layout."""
     canonical = {
+        "mutation_models": dict(sorted((mutation_models or {}).items())),
         "markers": {
             locus: {a: repr(float(f)) for a, f in sorted(alleles.items())} for locus, alleles in sorted(markers.items())
         },
@@ -73,8 +79,11 @@ def store_frequency_table(
     source: str | None = None,
     import_batch_id: int | None = None,
     keep_unparsed_alleles: bool = False,
+    mutation_models: Mapping[str, Any] | None = None,
 ) -> tuple[FrequencyTable, bool]:
     """Store a table as the next version of ``name``; returns (table, created).
+
+    ``mutation_models``: ``{locus: {"female": {model, rate, rate2, range}, "male": {...}}}`` (pedmut names).
 
     When the content equals the newest stored version, nothing is stored and that version is returned.
     """
@@ -84,7 +93,8 @@ def store_frequency_table(
     if not normalised:
         raise RegisterError(f"frequency table {name!r} has no marker", field="markers")
     sizes = {canonical_locus(locus): int(n) for locus, n in (sample_sizes or {}).items() if n is not None}
-    content = frequency_content_hash(normalised, sizes)
+    models = {canonical_locus(locus): dict(m) for locus, m in (mutation_models or {}).items() if m} or None
+    content = frequency_content_hash(normalised, sizes, models)
     latest = latest_frequency_table(session, name)
     if latest is not None and latest.content_sha256 == content:
         return latest, False
@@ -94,6 +104,7 @@ def store_frequency_table(
         source=source,
         content_sha256=content,
         sample_sizes=sizes,
+        mutation_models=models,
         import_batch_id=import_batch_id,
     )
     session.add(table)

@@ -448,6 +448,16 @@ def _familias_alleles(locus: str, alleles: Sequence[str]) -> list[str]:
     return out
 
 
+def _familias_mutation(locus: Any) -> dict[str, dict[str, Any]] | None:
+    """A Familias locus' models as stored ({} when neither sex mutates); Familias model names are kept."""
+    models = {}
+    for sex, model in (("female", locus.female_model), ("male", locus.male_model)):
+        models[sex] = {"model": model.model, "rate": model.rate, "rate2": model.rate2, "range": model.range}
+    if all(not m["rate"] for m in models.values()):
+        return None
+    return {**models, "convention": "familias"}
+
+
 def _apply_familias(run: _ImportRun, project: FamiliasProject) -> None:
     if project.dvi is None:
         raise ImportRecordError(
@@ -462,7 +472,13 @@ def _apply_familias(run: _ImportRun, project: FamiliasProject) -> None:
     }
     try:
         _table, created = store_frequency_table(
-            run.session, name, markers, source=run.file_name, import_batch_id=run.batch.id, keep_unparsed_alleles=True
+            run.session,
+            name,
+            markers,
+            source=run.file_name,
+            import_batch_id=run.batch.id,
+            keep_unparsed_alleles=True,
+            mutation_models={locus.name: _familias_mutation(locus) for locus in project.loci},
         )
     except RegisterError as exc:
         raise run.error(exc, element="database") from None
@@ -779,7 +795,14 @@ def _apply_refcase(run: _ImportRun, doc: dict[str, Any]) -> None:
     prefix = run.options.barcode_prefix or f"{case_id}-"
     try:
         markers = {m["name"]: dict(zip(m["alleles"], m["freqs"], strict=True)) for m in doc["markers"]}
-    except (KeyError, TypeError, ValueError) as exc:
+        mutation = {
+            m["name"]: {
+                sex: {k: v for k, v in params.items() if k != "matrix"} for sex, params in m["mutation"].items()
+            }
+            for m in doc["markers"]
+            if m.get("mutation")
+        }
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ImportRecordError(run.path, f"markers cannot be read: {exc}", element="markers") from None
     try:
         store_frequency_table(
@@ -788,6 +811,7 @@ def _apply_refcase(run: _ImportRun, doc: dict[str, Any]) -> None:
             markers,
             source=run.file_name,
             import_batch_id=run.batch.id,
+            mutation_models=mutation,
         )
     except RegisterError as exc:
         raise run.error(exc, element="markers") from None

@@ -54,6 +54,9 @@ class FrequencyTable(Base):
     source: Mapped[str | None] = mapped_column(String(300))
     content_sha256: Mapped[str] = mapped_column(String(64))
     sample_sizes: Mapped[dict[str, int]] = mapped_column(JSONDocument, default=dict)
+    # Per-locus mutation models, pedmut-style parameters per sex (None: Mendelian transmission):
+    # {locus: {"female": {"model", "rate", "rate2", "range"}, "male": {...}}}
+    mutation_models: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
