@@ -200,3 +200,10 @@ def test_wide_layout_errors(tmp_path: Path) -> None:
         parse_genemapper(write(tmp_path, "Sample File\tSample Name\tTH01\tHeight\nf.fsa\tS1\tsix, 7\t1, 2\n"))
     with pytest.raises(BadValueError, match="line 2, field 'Sample Name': empty sample name"):
         parse_genemapper(write(tmp_path, "Sample File\tSample Name\tTH01\tHeight\nf.fsa\t\t6, 7\t1, 2\n"))
+
+
+def test_stray_quote_in_tab_file_does_not_swallow_lines(tmp_path: Path) -> None:
+    text = 'Sample Name\tMarker\tAllele 1\tAllele 2\n"bone 5\tTH01\t6\t7\nS2\tTH01\t8\t9\n"S3"\tFGA\t20\t21\n'
+    records = parse_genemapper(write(tmp_path, text))
+    assert [(r.sample_id, r.source_lines) for r in records] == [
+        ('"bone 5', {"TH01": 2}), ("S2", {"TH01": 3}), ("S3", {"FGA": 4})]

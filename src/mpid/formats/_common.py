@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from mpid.formats.errors import AlleleParseError, BadValueError, EmptyLocusError, FormatError
+from mpid.formats.errors import AlleleParseError, BadValueError, EmptyLocusError, FormatError, MalformedFileError
 from mpid.formats.types import Genotype, SingleAlleleRule
 from mpid.genetics.alleles import AlleleError, allele_sort_key, canonical_locus, parse_allele
 
@@ -19,6 +21,7 @@ __all__ = [
     "make_genotype",
     "read_text",
     "allele_or_error",
+    "table_rows",
 ]
 
 # Cells that mean "nothing called" in lab exports.
@@ -56,6 +59,39 @@ def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
     paired = sum(1 for i in high if (i > 0 and data[i - 1] >= 0x80) or (i + 1 < len(data) and data[i + 1] >= 0x80))
     codec = "cp1251" if high and paired / len(high) > 0.5 else "cp1252"
     return data.decode(codec, errors="replace")
+
+
+def table_rows(source: str, text: str) -> list[tuple[int, list[str]]]:
+    """Split delimited text into (line number, cells); tab, semicolon or comma from the first line.
+
+    Tab-delimited text (lab exports) is split on tabs only, with quotes around a whole cell
+    removed: a stray quote in a sample name cannot swallow the following lines. Comma and
+    semicolon files follow CSV quoting (STRidER quotes names such as ``"Penta D"``).
+    """
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    if "\t" in first:
+        rows = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            cells = line.removesuffix("\r").split("\t")
+            rows.append((number, [_unquote_cell(c) for c in cells]))
+        return rows
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    try:
+        start = 1
+        for cells in reader:
+            rows.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise MalformedFileError(source, f"unreadable table: {exc}", line=reader.line_num) from None
+    return rows
+
+
+def _unquote_cell(cell: str) -> str:
+    if len(cell) >= 2 and cell[0] == '"' and cell[-1] == '"':
+        return cell[1:-1].replace('""', '"')
+    return cell
 
 
 def check_single_allele_rule(path: str, single_allele: str) -> None:

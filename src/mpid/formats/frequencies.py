@@ -23,14 +23,12 @@ are listed in numeric order. Layouts
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from mpid.formats._common import allele_or_error, locus_or_error, read_text
+from mpid.formats._common import allele_or_error, locus_or_error, read_text, table_rows
 from mpid.formats._xml import XMLNode, load_xml_tree, with_element
 from mpid.formats.errors import (
     AlleleParseError,
@@ -90,19 +88,7 @@ def parse_frequency_table(path: str | os.PathLike[str], kind: str = "auto") -> l
 
 
 def _rows(source: str, text: str) -> list[tuple[int, list[str]]]:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in ("\t", ";", ",")}
-    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    try:
-        start = 1
-        for cells in reader:
-            rows.append((start, [c.strip() for c in cells]))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise MalformedFileError(source, f"unreadable table: {exc}", line=reader.line_num) from None
-    return rows
+    return [(n, [c.strip() for c in cells]) for n, cells in table_rows(source, text)]
 
 
 def _nonblank(rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:

@@ -36,6 +36,7 @@ from mpid.formats._common import (
     locus_or_error,
     make_genotype,
     read_text,
+    table_rows,
 )
 from mpid.formats.errors import BadValueError, EmptyLocusError, MalformedFileError, MissingColumnError
 from mpid.formats.types import Genotype, ProfileRecord, SingleAlleleRule
@@ -165,18 +166,7 @@ class _RecordBuilder:
 
 
 def _read_rows(source: str) -> list[tuple[int, list[str]]]:
-    text = read_text(source)
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first else (";" if first.count(";") > first.count(",") else ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        start = 1
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise MalformedFileError(source, f"unreadable table: {exc}", line=reader.line_num) from None
+    rows = table_rows(source, read_text(source))
     while rows and not any(c.strip() for c in rows[0][1]):
         rows.pop(0)
     return rows
