@@ -363,7 +363,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
         first_report: dict[str, str] = {}
         for r in sorted(reports, key=lambda r: (r.source, r.record_id)):
             first_report.setdefault(r.true_person_id, r.record_id)
-            writers.registers[r.source].write(r.as_row())
+            writers.registers[r.source].write({column: getattr(r, column) for column in REGISTER_COLUMNS})
             writers.reports.write({"record_id": r.record_id, "source": r.source, "true_person_id": r.true_person_id})
         summary.reports += len(reports)
         recovered_ids = {r.person_id for r in recovered}
