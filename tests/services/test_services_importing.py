@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -323,3 +324,22 @@ def test_pedigree_exports_import_back_to_the_same_profiles_and_pedigrees(engine,
                 sorted(tuple(sorted((sex, mp, drop(loci)) for sex, mp, loci in f)) for f in families),
             )
         assert _signature(fresh) == expected
+
+
+@pytest.mark.parametrize("case", ["F03_dvi_mutation_stepwise", "F05_dvi_degraded_equal_mut"])
+def test_refcase_export_gives_back_markers_and_mutation_matrices(engine, tmp_path, case):
+    doc = json.loads((REFCASES / f"{case}.json").read_text())
+    import_file(engine, "refcase", REFCASES / f"{case}.json")
+    out = tmp_path / "export.json"
+    export_file(engine, "refcase", out)
+    exported = json.loads(out.read_text())
+    assert [m["name"] for m in exported["markers"]] == [m["name"] for m in doc["markers"]]
+    for mine, theirs in zip(exported["markers"], doc["markers"], strict=True):
+        assert mine["alleles"] == theirs["alleles"] and mine["freqs"] == theirs["freqs"]
+        for sex in ("female", "male"):
+            assert {k: mine["mutation"][sex][k] for k in ("model", "rate", "rate2", "range")} == {
+                k: theirs["mutation"][sex][k] for k in ("model", "rate", "rate2", "range")
+            }
+            np.testing.assert_allclose(
+                mine["mutation"][sex]["matrix"], theirs["mutation"][sex]["matrix"], rtol=0, atol=1e-12
+            )
