@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from mpid.formats._common import read_text
+from mpid.formats._common import read_text, table_rows
 from mpid.formats.errors import BadDateError, BadValueError, FormatError, MalformedFileError, MissingColumnError
 from mpid.formats.types import RegisterRow
 
@@ -205,21 +205,8 @@ def _is_xlsx(source: str) -> bool:
         raise FormatError(source, f"cannot read file: {exc.strerror or exc}") from None
 
 
-def _csv_rows(source: str, encoding: str | None) -> list[tuple[int, list[str | None]]]:
-    text = read_text(source, encoding)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[str | None]]] = []
-    try:
-        start = 1
-        for cells in reader:
-            rows.append((start, list(cells)))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise MalformedFileError(source, f"unreadable CSV: {exc}", line=reader.line_num) from None
-    return rows
+def _csv_rows(source: str, encoding: str | None) -> list[tuple[int, list[str]]]:
+    return table_rows(source, read_text(source, encoding))
 
 
 def _xlsx_rows(source: str, sheet: str | None) -> list[tuple[int, list[object]]]:
