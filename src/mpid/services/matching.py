@@ -1,0 +1,318 @@
+"""Run matching over the register: blind search of every remains against every family, and
+direct (remains-to-remains) matching for re-association; store runs and candidates.
+
+A run records its settings, the frequency table (name and version), the code version and
+its inputs, so it can be repeated and audited. One service call is one unit of work: the
+run and its candidates are written in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+import mpid
+from mpid.genetics.frequencies import frequency_floor
+from mpid.genetics.kinship import missing_person_lr
+from mpid.genetics.markers import Marker
+from mpid.genetics.mutation import MutationModel
+from mpid.genetics.pedigree import Pedigree
+from mpid.genetics.profiles import Genotype
+from mpid.matching.direct import direct_match, merge_samples, minimum_number_of_individuals
+from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
+from mpid.matching.tables import FamilyInput
+from mpid.registry.lifecycle import CaseStatus
+from mpid.registry.matching_input import MatchingInput, load_matching_input
+from mpid.registry.models import CandidateMatch, MatchRun, MissingPerson
+from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
+from mpid.registry.repositories import latest_frequency_table
+
+from .lifecycle import advance_if_possible
+
+__all__ = [
+    "MatchSettings",
+    "MatchingProblem",
+    "build_problem",
+    "run_direct_matching",
+    "run_matching",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Settings of a register-wide run (stored with it)."""
+
+    threshold_lr: float = 1e3
+    prior: float | None = None  # None: 1 / number of missing persons in scope
+    frequency_table: str | None = None  # name; None: the newest table
+    mutation: dict[str, Any] | None = None  # pedmut-style {female: {...}, male: {...}} for every marker
+    engine: str = "local"
+    family_block: int = 1000
+    direct_threshold_lr: float = 1e4
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class MatchingProblem:
+    """The register's data in the matching engine's terms."""
+
+    markers: list[Marker]
+    remains: list[RemainsProfile]
+    families: list[FamilyInput]
+    remains_ids: dict[str, int]
+    missing_ids: dict[str, int]
+    frequency_table: dict[str, Any] = field(default_factory=dict)
+
+
+def _genotype(values: Sequence[str | None]) -> Genotype | None:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    if len(values) >= 2 and values[1] is None and values[0] is not None:
+        return (values[0], None)
+    if len(vals) == 1:
+        return (vals[0], vals[0])
+    a, b = vals[0], vals[1]
+    return (a, b) if _key(a) <= _key(b) else (b, a)
+
+
+def _key(a: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(a), a)
+    except ValueError:
+        return (1, 0.0, a)
+
+
+def build_problem(session: Session, settings: MatchSettings, data: MatchingInput | None = None) -> MatchingProblem:
+    """Markers (with a frequency floor for alleles the table lacks), remains and families from the register."""
+    table = latest_frequency_table(session, settings.frequency_table)
+    if table is None:
+        raise LookupError("no frequency table in the register: import one first (mpid import frequencies FILE)")
+    data = data or load_matching_input(session)
+    freqs = table.as_markers()
+    seen: dict[str, set[str]] = {}
+
+    def note(loci: dict[str, tuple]) -> None:
+        for locus, vals in loci.items():
+            if locus in freqs:
+                seen.setdefault(locus, set()).update(v for v in vals if v is not None)
+
+    for r in data.remains:
+        note(r.loci)
+    for fam in data.families:
+        for p in fam.persons:
+            if p.loci:
+                note(p.loci)
+    markers: list[Marker] = []
+    models = table.mutation_models or {}
+    for locus in sorted(freqs):
+        if locus == "AMEL" or locus not in seen:
+            continue
+        allele_freq = dict(freqs[locus])
+        floor = frequency_floor((table.sample_sizes or {}).get(locus))
+        for allele in sorted(seen[locus] - set(allele_freq), key=_key):
+            allele_freq[allele] = floor  # documented floor; other frequencies unchanged
+        alleles = tuple(sorted(allele_freq, key=_key))
+        f = np.array([allele_freq[a] for a in alleles])
+        spec = settings.mutation or models.get(locus)
+        mut = None
+        if spec:
+            try:
+                mut = MutationModel.from_params(alleles, f, spec["female"], spec.get("male"))
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"mutation model for {locus}: {exc}") from None
+        markers.append(Marker(locus, alleles, f, mut))
+    names = {m.name for m in markers}
+    remains = []
+    remains_ids = {}
+    for r in data.remains:
+        gts = {loc: g for loc, v in r.loci.items() if loc in names and (g := _genotype(v)) is not None}
+        remains.append(RemainsProfile(r.remains_code, gts, r.sex))
+        remains_ids[r.remains_code] = r.remains_id
+    families = []
+    missing_ids = {}
+    for fam in data.families:
+        ped = Pedigree.from_records([(p.label, p.father, p.mother, p.sex or 0) for p in fam.persons])
+        refs = {
+            p.label: {loc: g for loc, v in (p.loci or {}).items() if loc in names and (g := _genotype(v)) is not None}
+            for p in fam.persons
+            if p.is_typed and p.missing_person_id is None
+        }
+        if not refs:
+            continue
+        for p in fam.persons:
+            if p.missing_person_id is not None:
+                key = f"{fam.code}/{p.label}"
+                families.append(FamilyInput(fam.code, ped, p.label, refs))
+                missing_ids[key] = p.missing_person_id
+    return MatchingProblem(markers, remains, families, remains_ids, missing_ids,
+                           {"id": table.id, "name": table.name, "version": table.version})
+
+
+def _conclusion(lr: float, posterior: float, n_excl: int) -> str:
+    """ICMP-style category; the full decision policy lives in mpid.matching.policy when present."""
+    try:
+        from mpid.matching.policy import DecisionPolicy  # type: ignore[attr-defined]
+
+        return str(DecisionPolicy().classify(lr=lr, posterior=posterior, n_exclusions=n_excl).category)
+    except Exception:  # noqa: BLE001 - the policy module is optional here
+        if n_excl > 2:
+            return "excluded"
+        if posterior >= 0.9995 and lr >= 1e4:
+            return "identified"
+        if lr >= 1e3:
+            return "probable"
+        return "inconclusive"
+
+
+def run_matching(
+    session: Session,
+    settings: MatchSettings | None = None,
+    *,
+    started_by: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> MatchRun:
+    """Blind search over the register; stores a run with its candidates (ranked, with per-locus LRs)."""
+    settings = settings or MatchSettings()
+    problem = build_problem(session, settings)
+    run = MatchRun(
+        kind=MatchRunKind.BLIND,
+        status=MatchRunStatus.RUNNING,
+        settings=settings.to_json(),
+        code_version=mpid.__version__,
+        frequency_table_id=problem.frequency_table.get("id"),
+        inputs={
+            "n_remains": len(problem.remains),
+            "n_missing": len(problem.families),
+            "markers": [m.name for m in problem.markers],
+            "frequency_table": problem.frequency_table,
+        },
+        started_by=started_by,
+    )
+    session.add(run)
+    session.flush()
+    result = blind_search(
+        problem.remains,
+        problem.families,
+        problem.markers,
+        SearchSettings(
+            threshold_lr=settings.threshold_lr, prior=settings.prior, engine=settings.engine,
+            family_block=settings.family_block,
+        ),
+        progress=progress,
+    )
+    by_missing = {(f.family, f.missing): f for f in problem.families}
+    remains_by_id = {r.remains_id: r for r in problem.remains}
+    moved = 0
+    for rank, cand in enumerate(result.candidates, start=1):
+        fam = by_missing[(cand.family, cand.missing)]
+        rem = remains_by_id[cand.remains_id]
+        per_locus = missing_person_lr(
+            fam.pedigree, fam.missing, "__remains__", problem.markers, {**fam.genotypes, "__remains__": rem.genotypes}
+        ).per_marker
+        mp_id = problem.missing_ids[f"{cand.family}/{cand.missing}"]
+        session.add(
+            CandidateMatch(
+                run_id=run.id,
+                remains_id=problem.remains_ids[cand.remains_id],
+                missing_person_id=mp_id,
+                lr=cand.lr,
+                prior=cand.prior,
+                posterior=cand.posterior,
+                n_exclusions=cand.n_exclusions,
+                n_loci_compared=cand.n_markers_compared,
+                per_locus={k: (None if v is None or math.isinf(v) else v) for k, v in per_locus.items()},
+                conclusion=_conclusion(cand.lr, cand.posterior, cand.n_exclusions),
+                rank=rank,
+            )
+        )
+        person = session.get(MissingPerson, mp_id)
+        if person is not None and advance_if_possible(
+            session, person, CaseStatus.CANDIDATE_MATCH,
+            from_statuses=(CaseStatus.REPORTED, CaseStatus.REFERENCES_COLLECTED),
+            actor=started_by or "matching", reason=f"match run {run.id}",
+        ):
+            moved += 1
+    run.status = MatchRunStatus.FINISHED
+    run.finished_at = datetime.now(UTC)
+    run.summary = {
+        "n_pairs": result.n_pairs,
+        "n_candidates": len(result.candidates),
+        "cases_moved_to_candidate": moved,
+    }
+    session.flush()
+    log.info("match run %s: %d candidates from %d pairs", run.id, len(result.candidates), result.n_pairs)
+    return run
+
+
+def run_direct_matching(
+    session: Session,
+    settings: MatchSettings | None = None,
+    *,
+    started_by: str | None = None,
+) -> MatchRun:
+    """Remains-to-remains matching: pairs above the threshold, grouping into individuals, MNI per site."""
+    settings = settings or MatchSettings()
+    data = load_matching_input(session)
+    problem = build_problem(session, settings, data)
+    site_of = {r.remains_code: str(r.site_id) for r in data.remains if r.site_id is not None}
+    run = MatchRun(
+        kind=MatchRunKind.DIRECT, status=MatchRunStatus.RUNNING, settings=settings.to_json(),
+        code_version=mpid.__version__, frequency_table_id=problem.frequency_table.get("id"),
+        inputs={"n_remains": len(problem.remains), "frequency_table": problem.frequency_table},
+        started_by=started_by,
+    )
+    session.add(run)
+    session.flush()
+    samples = {r.remains_id: r.genotypes for r in problem.remains}
+    sexes = {r.remains_id: r.sex for r in problem.remains}
+    matches = []
+    ids = list(samples)
+    # Candidate pairs share at least one exact genotype at a highly polymorphic marker;
+    # pairs that share nothing cannot reach a positive LR, so they are not computed.
+    index: dict[tuple[str, Genotype], list[int]] = {}
+    for k, rid in enumerate(ids):
+        for locus, g in samples[rid].items():
+            if g[1] is not None:
+                index.setdefault((locus, g), []).append(k)
+    pairs: set[tuple[int, int]] = set()
+    for members in index.values():
+        if len(members) > 1 and len(members) < 2000:
+            for i, a in enumerate(members):
+                for b in members[i + 1:]:
+                    pairs.add((a, b))
+    for a, b in sorted(pairs):
+        ra, rb = ids[a], ids[b]
+        m = direct_match(ra, samples[ra], rb, samples[rb], problem.markers, sex1=sexes[ra], sex2=sexes[rb])
+        if m.lr_total >= settings.direct_threshold_lr:
+            matches.append(m)
+            session.add(
+                CandidateMatch(
+                    run_id=run.id, remains_id=problem.remains_ids[ra], other_remains_id=problem.remains_ids[rb],
+                    lr=m.lr_total, n_exclusions=m.n_mismatches, n_loci_compared=len(m.markers_compared),
+                    per_locus={k: v for k, v in m.per_marker.items()}, conclusion="same_person",
+                )
+            )
+    groups = merge_samples(samples, matches, threshold=settings.direct_threshold_lr)
+    run.status = MatchRunStatus.FINISHED
+    run.finished_at = datetime.now(UTC)
+    run.summary = {
+        "n_pairs_compared": len(pairs),
+        "n_same_person_pairs": len(matches),
+        "n_individuals": len(groups.groups),
+        "mni_per_site": minimum_number_of_individuals(groups, site_of),
+        "groups": {k: v for k, v in groups.groups.items() if len(v) > 1},
+    }
+    session.flush()
+    return run
