@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from refcase_compare import REFCASE_DIR  # noqa: E402
-
 from mpid.registry.db import make_session_factory, session_scope  # noqa: E402
 from mpid.registry.models import PedigreePerson, Remains  # noqa: E402
 from mpid.registry.testing import migrated_register  # noqa: E402
 from mpid.services.importing import import_file  # noqa: E402
 from mpid.services.matching import MatchSettings, run_direct_matching, run_matching  # noqa: E402
+from refcase_compare import REFCASE_DIR  # noqa: E402
 
 
 @pytest.mark.parametrize("case", ["F02_dvi_small_3fam_4vic", "F05_dvi_degraded_equal_mut"])
