@@ -137,3 +137,19 @@ def test_symmetric_brothers_tie_order():
     assert top[0]["loglik"] == pytest.approx(top[1]["loglik"], abs=1e-9)
     b = res["bmarginal"]
     assert b["V01"]["F1_M1"] == pytest.approx(b["V01"]["F1_M2"], rel=1e-9)
+
+
+def test_enumeration_is_iterative_and_bounded():
+    # 3000 victims: recursion would overflow; the lower bound 2^3000 stops it at once.
+    victims = [f"V{k}" for k in range(3000)]
+    pairings = {v: [STAR, f"M{k}"] for k, v in enumerate(victims)}
+    with pytest.raises(JointSpaceTooLargeError):
+        enumerate_assignments(victims, pairings, max_assign=10_000)
+    # A long chain with shared candidates and a small space: enumerated without recursion.
+    chain = [f"V{k}" for k in range(1500)]
+    shared = {v: [STAR, "M0"] for v in chain}
+    rows = enumerate_assignments(chain, shared, max_assign=10_000)
+    assert len(rows) == 1501
+    brute = enumerate_assignments(["A", "B", "C"], {"A": [STAR, "x", "y"], "B": [STAR, "x"], "C": ["y", STAR]})
+    assert sorted(brute) == sorted({(a, b, c) for a in (STAR, "x", "y") for b in (STAR, "x") for c in ("y", STAR)
+                                    if len({a, b, c} - {STAR}) == len([z for z in (a, b, c) if z != STAR])})

@@ -47,6 +47,7 @@ __all__ = [
     "UndisputedResult",
     "bmarginal",
     "count_assignments_bound",
+    "count_assignments_lower_bound",
     "dvi_data",
     "dvi_solve",
     "enumerate_assignments",
@@ -564,31 +565,54 @@ def enumerate_assignments(
 ) -> list[tuple[str, ...]]:
     """Every assignment (victim → one of its pairings, no missing person twice) (dvir ``expand.grid.nodup``).
 
-    Raises :class:`JointSpaceTooLargeError` as soon as more than ``max_assign`` are found.
+    Depth-first without recursion; raises :class:`JointSpaceTooLargeError` as soon as more than
+    ``max_assign`` are found (or when a lower bound already exceeds it).
     """
+    n = len(victims)
+    if n == 0:
+        return [()]
+    if count_assignments_lower_bound(victims, pairings) > max_assign:
+        raise JointSpaceTooLargeError(f"more than {max_assign} assignments")
+    opts = [list(pairings.get(v, [STAR])) for v in victims]
     out: list[tuple[str, ...]] = []
-    cur: list[str] = []
+    cur: list[str] = [STAR] * n
+    nxt = [0] * n
     used: set[str] = set()
-
-    def rec(k: int) -> None:
-        if k == len(victims):
+    k = 0
+    while k >= 0:
+        if nxt[k] == len(opts[k]):  # level exhausted: back up and release the parent's choice
+            nxt[k] = 0
+            k -= 1
+            if k >= 0 and cur[k] != STAR:
+                used.discard(cur[k])
+            continue
+        m = opts[k][nxt[k]]
+        nxt[k] += 1
+        if m != STAR and m in used:
+            continue
+        cur[k] = m
+        if k == n - 1:
             out.append(tuple(cur))
             if len(out) > max_assign:
                 raise JointSpaceTooLargeError(f"more than {max_assign} assignments")
-            return
-        for m in pairings.get(victims[k], [STAR]):
-            if m != STAR and m in used:
-                continue
-            cur.append(m)
-            if m != STAR:
-                used.add(m)
-            rec(k + 1)
-            cur.pop()
-            if m != STAR:
-                used.discard(m)
-
-    rec(0)
+            continue
+        if m != STAR:
+            used.add(m)
+        k += 1
     return out
+
+
+def count_assignments_lower_bound(victims: Sequence[str], pairings: Mapping[str, Sequence[str]]) -> float:
+    """2^k for k victims with pairwise disjoint candidate sets (chosen greedily): each may independently be
+    placed or not, so there are at least that many assignments."""
+    taken: set[str] = set()
+    k = 0
+    for v in victims:
+        cands = {m for m in pairings.get(v, [STAR]) if m != STAR}
+        if cands and not cands & taken:
+            taken |= cands
+            k += 1
+    return math.inf if k >= 1024 else 2.0**k
 
 
 def count_assignments_bound(victims: Sequence[str], pairings: Mapping[str, Sequence[str]]) -> float:
