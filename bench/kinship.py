@@ -67,10 +67,7 @@ def run(markers: list[Marker], refs, repeat: int) -> tuple[float, float, float]:
                 genotypes = {**refs, "POI": {m.name: (a, b)}}
                 one = missing_person_lr(ped, "MP", "POI", [m], genotypes).total
                 fast = table.lr[genotype_index(i, j)]
-                if one == 0:
-                    worst = max(worst, abs(fast))
-                else:
-                    worst = max(worst, abs(fast - one) / one)
+                worst = max(worst, abs(fast) if one == 0 else abs(fast - one) / one)
     per_genotype = time.perf_counter() - t0
     return best_table, per_genotype, worst
 

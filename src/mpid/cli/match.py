@@ -73,7 +73,9 @@ def dvi_pairwise_results(case: Refcase) -> dict[str, Any]:
 def match(
     case_file: Path = typer.Argument(..., help="A DVI case in the refcase JSON schema (category 'dvi')."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON in the case's 'expected' layout."),
-    joint: bool = typer.Option(False, "--joint", help="Also solve jointly: joint table, marginals, undisputed, dviSolve."),
+    joint: bool = typer.Option(
+        False, "--joint", help="Also solve jointly: joint table, marginals, undisputed, dviSolve."
+    ),
 ) -> None:
     """Blind pairwise matching of every victim against every missing person of a DVI case."""
     try:
