@@ -100,8 +100,8 @@ def constrained_clusters(
 
     ``known_scores`` maps an ordered pair (smaller id first) to its probability and whether it
     may be merged automatically; a known pair conflicts if its probability is below
-    ``conflict_probability`` or it may not be merged; an unscored pair conflicts if its given
-    names or birth dates clearly differ. Returns each id's group root (smallest id of the group).
+    ``conflict_probability`` or it may not be merged; any pair conflicts if its given names or
+    birth dates clearly differ. Returns each id's group root (smallest id of the group).
     """
     parent: dict[str, str] = {record_id: record_id for record_id in ids}
     members: dict[str, list[str]] = {record_id: [record_id] for record_id in parent}
@@ -117,12 +117,9 @@ def constrained_clusters(
             for b in group_b:
                 key = (a, b) if a < b else (b, a)
                 known = known_scores.get(key)
-                if known is not None:
-                    probability, allowed = known
-                    if probability < conflict_probability or not allowed:
-                        return True
-                elif given_names_conflict(features[a], features[b]) or \
-                        birth_dates_conflict(features[a], features[b]):
+                if known is not None and (known[0] < conflict_probability or not known[1]):
+                    return True
+                if given_names_conflict(features[a], features[b]) or birth_dates_conflict(features[a], features[b]):
                     return True
         return False
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from mpid.linkage.cluster import ConflictFeatures, constrained_clusters
@@ -45,6 +46,7 @@ __all__ = [
     "build_settings",
     "cluster_predictions",
     "deduplicate",
+    "estimate_prior_from_scores",
     "parse_partial_date",
     "prepare_records",
 ]
@@ -57,7 +59,7 @@ INPUT_COLUMNS = (
 )
 # Pairs at or above this probability are the same person. Chosen on the benchmark as the value
 # where precision stays above 0.99 while recall has levelled off (see docs/linkage.md).
-DEFAULT_THRESHOLD = 0.85
+DEFAULT_THRESHOLD = 0.8
 # Pairs between this probability and the threshold are worth a case officer's look.
 REVIEW_FLOOR = 0.2
 # Pairs are scored down to this probability so the clustering knows which reports conflict.
@@ -369,6 +371,43 @@ def auto_merge_allowed(pairs: pd.DataFrame) -> pd.Series:
     return pairs["gamma_given_name"] != 0
 
 
+def _logit2(probability: float) -> float:
+    return math.log2(probability / (1.0 - probability))
+
+
+def estimate_prior_from_scores(match_weights: np.ndarray, n_records: int, prior: float,
+                               *, iterations: int = 50) -> float:
+    """Re-estimate the share of pairs that match from the scored pairs themselves.
+
+    The deterministic-rule estimate used in training depends on a guessed recall. Here the
+    match and non-match likelihoods are fixed and only the mixing weight is fitted (EM on one
+    parameter): prior = sum of match probabilities / number of possible pairs, iterated to its
+    fixed point. Pairs not scored (not blocked, or far below any threshold) contribute nearly 0.
+    """
+    total_pairs = n_records * (n_records - 1) / 2
+    if total_pairs <= 0 or len(match_weights) == 0:
+        return prior
+    bayes_factors = np.asarray(match_weights, dtype=float) - _logit2(prior)
+    estimate = prior
+    for _ in range(iterations):
+        probabilities = 1.0 / (1.0 + np.power(2.0, -(bayes_factors + _logit2(estimate))))
+        updated = float(min(max(probabilities.sum() / total_pairs, 1e-12), 0.5))
+        if abs(updated - estimate) <= 1e-6 * estimate:
+            estimate = updated
+            break
+        estimate = updated
+    logger.info("prior re-estimated from the scores: %.3g (training gave %.3g)", estimate, prior)
+    return estimate
+
+
+def rescore_with_prior(pairs: pd.DataFrame, old_prior: float, new_prior: float) -> pd.DataFrame:
+    """Shift match weights and probabilities of scored pairs from one prior to another."""
+    rescored = pairs.copy()
+    rescored["match_weight"] = rescored["match_weight"] - _logit2(old_prior) + _logit2(new_prior)
+    rescored["match_probability"] = 1.0 / (1.0 + np.power(2.0, -rescored["match_weight"].to_numpy()))
+    return rescored
+
+
 def _regularise(settings: dict[str, Any]) -> dict[str, Any]:
     """Floor every trained m probability at _M_FLOOR and renormalise (see _M_FLOOR)."""
     for comparison in settings["comparisons"]:
@@ -464,6 +503,11 @@ def deduplicate(
     timings["predict"] = time.perf_counter() - mark
     trained = linker.misc.save_model_to_json()
     connection.close()
+    if settings is None:
+        prior = estimate_prior_from_scores(pairs["match_weight"].to_numpy(), len(prepared),
+                                           trained["probability_two_random_records_match"])
+        pairs = rescore_with_prior(pairs, trained["probability_two_random_records_match"], prior)
+        trained["probability_two_random_records_match"] = prior
 
     mark = time.perf_counter()
     step("clustering")
