@@ -15,8 +15,7 @@ from mpid.genetics.pedigree import Pedigree
 from mpid.matching.search import RemainsProfile, pairwise_matrices
 from mpid.matching.tables import FamilyInput
 from mpid.registry.db import session_scope
-from mpid.registry.matching_input import MatchingInput, load_matching_input
-from mpid.registry.repositories import latest_frequency_table
+from mpid.registry.matching_input import MatchingInput, load_frequency_input, load_matching_input
 from mpid.services.importing import import_file
 
 REFCASES = Path(__file__).resolve().parents[2] / "tests" / "refcases"
@@ -58,8 +57,9 @@ def test_pairwise_lrs_from_the_register_equal_the_refcase(engine, case):
     import_file(engine, "refcase", REFCASES / f"{case}.json")
     with session_scope(engine) as s:
         data = load_matching_input(s)
-        table = latest_frequency_table(s)
-        markers, mutation = table.as_markers(), table.mutation_models
+        table = load_frequency_input(s)
+        markers, mutation = table.markers, table.mutation_models
+        assert (table.name, table.version) == (f"refcase {case}", 1)
     assert bool(mutation) == bool(doc["settings"].get("mutation"))
     remains, families, marker_list = _search_inputs(data, markers, mutation)
     lr, _excl = pairwise_matrices(remains, families, marker_list)

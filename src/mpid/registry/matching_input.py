@@ -23,14 +23,17 @@ from mpid.registry.models import (
     Sample,
     Sex,
 )
+from mpid.registry.repositories import latest_frequency_table
 
 __all__ = [
     "FamilyInput",
+    "FrequencyInput",
     "MatchingInput",
     "PedigreeMember",
     "RemainsProfile",
     "best_profiles",
     "genetic_sex",
+    "load_frequency_input",
     "load_matching_input",
 ]
 
@@ -101,6 +104,33 @@ class MatchingInput:
     families: tuple[FamilyInput, ...]
 
 
+@dataclass(frozen=True)
+class FrequencyInput:
+    """A stored frequency table as plain data (the version a match run must record)."""
+
+    table_id: int
+    name: str
+    version: int
+    markers: dict[str, dict[str, float]]
+    sample_sizes: dict[str, int]
+    mutation_models: dict[str, dict] | None
+
+
+def load_frequency_input(session: Session, name: str | None = None) -> FrequencyInput | None:
+    """The newest version of the named table (default: the table stored last), or None."""
+    table = latest_frequency_table(session, name)
+    if table is None:
+        return None
+    return FrequencyInput(
+        table_id=table.id,
+        name=table.name,
+        version=table.version,
+        markers=table.as_markers(),
+        sample_sizes=dict(table.sample_sizes or {}),
+        mutation_models=dict(table.mutation_models) if table.mutation_models else None,
+    )
+
+
 def genetic_sex(loci: dict[str, Genotype]) -> int:
     """Sex from amelogenin: 1 if a Y is seen, 2 for X only (both alleles), else 0."""
     amel = loci.get("AMEL")
@@ -119,9 +149,7 @@ def _as_loci(alleles: dict[str, list[str | None]]) -> dict[str, Genotype]:
 
 
 def _typed_count(alleles: dict[str, list[str | None]]) -> int:
-    return sum(
-        1 for locus, values in alleles.items() if locus != "AMEL" and any(v is not None for v in values)
-    )
+    return sum(1 for locus, values in alleles.items() if locus != "AMEL" and any(v is not None for v in values))
 
 
 def best_profiles(rows: list[tuple[int, int, dict[str, list[str | None]]]]) -> dict[int, tuple[int, dict]]:
@@ -196,9 +224,7 @@ def load_matching_input(
         excluded |= {CaseStatus.IDENTIFIED, CaseStatus.FAMILY_NOTIFIED, CaseStatus.CLOSED}
     mp_status = dict(session.execute(select(MissingPerson.id, MissingPerson.status)).all())
 
-    persons = session.scalars(
-        select(PedigreePerson).order_by(PedigreePerson.family_id, PedigreePerson.id)
-    ).all()
+    persons = session.scalars(select(PedigreePerson).order_by(PedigreePerson.family_id, PedigreePerson.id)).all()
     labels = {p.id: p.label for p in persons}
     by_family: dict[int, list[PedigreeMember]] = {}
     for p in persons:
