@@ -162,6 +162,9 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
             "mp_key": _none_if_empty(place_key(row["missing_place"])),
         })
     prepared = pd.DataFrame(rows)
+    # First three letters of each name key: a block that survives a typo later in either name.
+    prepared["fam_prefix"] = prepared["fam_key"].str[:3]
+    prepared["given_prefix"] = prepared["given_key"].str[:3]
     for column in ("b_year", "b_month", "b_day", "m_year", "m_month", "m_daynum"):
         prepared[column] = prepared[column].astype("Int64")
     for column in ("bp_key", "mp_key", "fam_key", "given_key", "pat_key"):
@@ -289,6 +292,8 @@ BLOCKING_RULES = (
     "l.fam_phon = r.fam_phon AND l.pat_key = r.pat_key",
     "l.b_year = r.b_year AND l.b_month = r.b_month AND l.b_day = r.b_day",
     "l.fam_phon = r.given_phon AND l.given_phon = r.fam_phon",
+    "l.fam_prefix = r.fam_prefix AND l.given_prefix = r.given_prefix",
+    "l.given_key = r.given_key AND l.bp_key = r.bp_key",
 )
 
 
