@@ -27,8 +27,9 @@ def search_block(
     family_sex: np.ndarray,  # (F,) int64
     suffix_log_max: np.ndarray,  # (F, M+1) float64: Σ_{k ≥ m} log max T_k; all zeros to disable pruning
     log_threshold: float,  # prune when log LR + suffix < this; -inf disables
+    family_invalid: np.ndarray,  # (F,) bool: references inconsistent at some marker (LR undefined)
 ) -> np.ndarray:
-    """LR of every (family, remains) pair of the block; -1 where the sexes differ, -2 where pruned."""
+    """LR of every (family, remains) pair of the block; -1 where the sexes differ, -2 where pruned, NaN undefined."""
     n_fam = tables.shape[0]
     n_rem = ptr.shape[0]
     n_mark = ptr.shape[1] - 1
@@ -37,6 +38,9 @@ def search_block(
         for r in range(n_rem):
             if remains_sex[r] != 0 and family_sex[f] != 0 and remains_sex[r] != family_sex[f]:
                 out[f, r] = -1.0
+                continue
+            if family_invalid[f]:
+                out[f, r] = math.nan
                 continue
             lr = 1.0
             log_lr = 0.0
@@ -50,7 +54,7 @@ def search_block(
                 for e in range(start, end):
                     s += coefs[e] * tables[f, cols[e]]
                 lr *= s
-                if lr == 0.0 or math.isnan(lr):
+                if lr == 0.0:
                     break
                 log_lr += math.log(s)
                 if log_lr + suffix_log_max[f, m + 1] < log_threshold:
@@ -67,6 +71,7 @@ def search_block_python(
     coefs: np.ndarray,
     remains_sex: np.ndarray,
     family_sex: np.ndarray,
+    family_invalid: np.ndarray,
 ) -> np.ndarray:
     """Readable twin of :func:`search_block` without pruning (for tests)."""
     n_fam, n_rem, n_mark = tables.shape[0], ptr.shape[0], ptr.shape[1] - 1
@@ -75,6 +80,9 @@ def search_block_python(
         for r in range(n_rem):
             if remains_sex[r] and family_sex[f] and remains_sex[r] != family_sex[f]:
                 out[f, r] = -1.0
+                continue
+            if family_invalid[f]:
+                out[f, r] = np.nan
                 continue
             lr = 1.0
             for m in range(n_mark):

@@ -15,6 +15,7 @@ on this machine) or ``dask`` (a dask.distributed cluster).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,8 @@ from mpid.genetics.profiles import Genotype, genotype_weights
 
 from .kernels import search_block
 from .tables import FamilyInput, FamilyTables, build_tables, genotype_index, n_genotypes
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Candidate",
@@ -202,12 +205,14 @@ def _table_matrix(tabs: Sequence[FamilyTables], markers: Sequence[Marker], enc: 
             excl[f, lo:lo + t.lr.size] = t.excluded
             if t.lr.size < enc.offsets[k + 1] - lo:  # no remainder allele in this table
                 mat[f, lo + t.lr.size:enc.offsets[k + 1]] = 0.0
-            mx = np.nanmax(t.lr) if t.lr.size else 1.0
+            mx = float(np.max(t.lr)) if t.lr.size and not np.isnan(t.lr).any() else 1.0
             logmax[f, k] = math.log(mx) if mx > 0 else -math.inf
+    invalid = np.isnan(mat).any(axis=1)
+    logmax[invalid] = 0.0
     suffix = np.zeros((nf, len(markers) + 1))
     suffix[:, :-1] = np.cumsum(logmax[:, ::-1], axis=1)[:, ::-1]
     sexes = np.array([ft.sex for ft in tabs], dtype=np.int64)
-    return mat, excl, suffix, sexes
+    return mat, excl, suffix, sexes, invalid
 
 
 def search_family_block(
@@ -219,12 +224,16 @@ def search_family_block(
 ) -> list[Candidate]:
     """Build one block's tables and return its candidates (the unit of work every engine runs)."""
     tabs = build_tables(families, markers)
-    mat, excl, suffix, sexes = _table_matrix(tabs, markers, enc)
+    mat, excl, suffix, sexes, invalid = _table_matrix(tabs, markers, enc)
+    for f in np.flatnonzero(invalid):
+        bad = [m.name for m in markers if np.isnan(tabs[f].tables[m.name].lr).any()]
+        log.warning("family %s (%s): references inconsistent at %s; no LR computed", tabs[f].family,
+                    tabs[f].missing, ", ".join(bad))
     thr = settings.threshold_lr
     log_thr = math.log(thr) if (settings.prune and thr > 0) else -math.inf
     if not settings.prune:
         suffix = np.zeros_like(suffix)
-    lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, suffix, log_thr)
+    lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, suffix, log_thr, invalid)
     out = []
     fi, ri = np.nonzero(lrs >= thr)
     for f, r in zip(fi.tolist(), ri.tolist(), strict=True):
@@ -324,8 +333,8 @@ def pairwise_matrices(
     """
     enc = encode_remains(remains, markers)
     tabs = build_tables(families, markers)
-    mat, excl, suffix, sexes = _table_matrix(tabs, markers, enc)
-    lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, np.zeros_like(suffix), -math.inf)
+    mat, excl, suffix, sexes, invalid = _table_matrix(tabs, markers, enc)
+    lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, np.zeros_like(suffix), -math.inf, invalid)
     lr = lrs.T.copy()
     counts = np.zeros(lr.shape)
     for r in range(len(remains)):
