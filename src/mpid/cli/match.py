@@ -71,13 +71,23 @@ def dvi_pairwise_results(case: Refcase) -> dict[str, Any]:
 
 
 def match(
-    case_file: Path = typer.Argument(..., help="A DVI case in the refcase JSON schema (category 'dvi')."),
+    case_file: Path | None = typer.Argument(
+        None, help="A DVI case in the refcase JSON schema (category 'dvi'); without it, match the register."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON in the case's 'expected' layout."),
     joint: bool = typer.Option(
         False, "--joint", help="Also solve jointly: joint table, marginals, undisputed, dviSolve."
     ),
+    database: str | None = typer.Option(None, "--database", help="Register URL (default: MPID_DATABASE_URL, SQLite)."),
+    threshold: float = typer.Option(1e3, "--threshold", help="Report candidates with LR at least this."),
+    prior: float | None = typer.Option(None, "--prior", help="Prior probability (default 1 / missing persons)."),
+    engine: str = typer.Option("local", "--engine", help="local (numba threads) or dask."),
+    direct: bool = typer.Option(False, "--direct", help="Also match remains to remains (re-association)."),
 ) -> None:
-    """Blind pairwise matching of every victim against every missing person of a DVI case."""
+    """Blind matching: every victim of a DVI case (or every remains of the register) against every missing person."""
+    if case_file is None:
+        _match_register(database, threshold, prior, engine, direct, as_json)
+        return
     try:
         case = load_refcase(case_file)
         if case.category != "dvi":
@@ -105,6 +115,47 @@ def match(
     for v, row in result["pairwise_lr"].items():
         table.add_row(v, *["—" if row[m] is None else f"{row[m]:.3g}" for m in missing])
     console.print(table)
+
+
+def _match_register(database: str | None, threshold: float, prior: float | None, engine: str, direct: bool,
+                    as_json: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mpid.registry.db import make_engine, make_session_factory, session_scope
+    from mpid.registry.settings import resolve_database_url
+    from mpid.services.matching import MatchSettings, build_problem, run_direct_matching, run_matching
+
+    settings = MatchSettings(threshold_lr=threshold, prior=prior, engine=engine)
+    factory = make_session_factory(make_engine(resolve_database_url(database)))
+    console = Console(stderr=True)
+    try:
+        with session_scope(factory) as session:
+            n_missing = len(build_problem(session, settings).families)
+            with Progress(
+                TextColumn("blind search"), BarColumn(), MofNCompleteColumn(), TextColumn("missing persons"),
+                TimeElapsedColumn(), console=console, disable=as_json,
+            ) as bar:
+                task = bar.add_task("search", total=n_missing)
+                run = run_matching(session, settings, started_by="cli", progress=lambda k: bar.advance(task, k))
+            summary = {"blind": {"run": run.id, **run.summary}}
+            if direct:
+                drun = run_direct_matching(session, settings, started_by="cli")
+                summary["direct"] = {"run": drun.id, **drun.summary}
+    except (LookupError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        json.dump(summary, sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+        return
+    out = Console()
+    b = summary["blind"]
+    out.print(f"match run {b['run']}: {b['n_candidates']} candidates from {b['n_pairs']:,} pairs; "
+              f"{b['cases_moved_to_candidate']} cases moved to 'candidate match'")
+    if direct:
+        d = summary["direct"]
+        out.print(f"re-association run {d['run']}: {d['n_same_person_pairs']} same-person pairs, "
+                  f"{d['n_individuals']} individuals")
 
 
 def register(app: typer.Typer) -> None:
