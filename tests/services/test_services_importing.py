@@ -343,3 +343,22 @@ def test_refcase_export_gives_back_markers_and_mutation_matrices(engine, tmp_pat
             np.testing.assert_allclose(
                 mine["mutation"][sex]["matrix"], theirs["mutation"][sex]["matrix"], rtol=0, atol=1e-12
             )
+
+
+def test_a_malformed_refcase_is_refused_with_what_is_missing(engine, tmp_path):
+    doc = json.loads((REFCASES / "F01_dvi_small_2fam_3vic.json").read_text())
+    del doc["dvi"]["victims"][1]["id"]
+    bad = tmp_path / "no_id.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ImportRecordError) as info:
+        import_file(engine, "refcase", bad)
+    assert str(info.value) == "no_id.json: malformed refcase: missing field 'id'"
+    doc = json.loads((REFCASES / "F01_dvi_small_2fam_3vic.json").read_text())
+    doc["dvi"]["victims"][2]["sex"] = 7
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ImportRecordError) as info:
+        import_file(engine, "refcase", bad)
+    assert str(info.value) == (
+        "no_id.json, element dvi.victims[2], field 'sex': sex 7 is not 1/2/0, M/F/U or male/female/unknown"
+    )
+    assert _entity_counts(engine)["remains"] == 0

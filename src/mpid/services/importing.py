@@ -151,6 +151,14 @@ def parse_partial_date(text: str | None) -> tuple[date | None, DatePrecision | N
     raise RegisterError(f"date {text!r} is not YYYY-MM-DD, YYYY-MM or YYYY")
 
 
+def _sex(value: object) -> Sex:
+    """A sex code (1/2/0, M/F/U, words) or a RegisterError naming the value."""
+    try:
+        return Sex.from_code(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise RegisterError(f"sex {value!r} is not 1/2/0, M/F/U or male/female/unknown", field="sex") from None
+
+
 # ----------------------------------------------------------------------------- the transaction
 
 
@@ -222,13 +230,13 @@ def import_file(
             _APPLIERS[kind](run, parsed)
             batch.counts = dict(sorted(run.counts.items()))
             result = ImportResult(kind, path, sha, batch.id, False, dict(batch.counts))
-    except IntegrityError:
+    except IntegrityError as exc:
         # Another process imported the same file at the same time: that import stands.
         with factory() as session:
             earlier = find_import_batch(session, kind, sha)
-            if earlier is None:
-                raise
-            return ImportResult(kind, path, sha, earlier.id, True, dict(earlier.counts))
+        if earlier is None:
+            raise ImportRecordError(path, f"the database refused the import: {exc.orig}") from exc
+        return ImportResult(kind, path, sha, earlier.id, True, dict(earlier.counts))
     log.info("imported %s as %s: %s", path, kind, result.counts)
     return result
 
@@ -493,7 +501,7 @@ def _apply_familias(run: _ImportRun, project: FamiliasProject) -> None:
             _store_remains_profile(
                 run,
                 f"{prefix}{victim.id}",
-                Sex.from_code(victim.sex),
+                _sex(victim.sex),
                 victim.genotypes,
                 file_loci,
                 provenance={"file": run.file_name, "familias_id": victim.id},
@@ -530,7 +538,7 @@ def _store_familias_family(
 ) -> None:
     session = run.session
     relations = _familias_pedigree_relations(family)
-    sex: dict[str, Sex] = {p.id: Sex.from_code(p.sex) for p in family.persons}
+    sex: dict[str, Sex] = {p.id: _sex(p.sex) for p in family.persons}
     for parent, child in relations:
         sex.setdefault(parent, Sex.UNKNOWN)
         sex.setdefault(child, Sex.UNKNOWN)
@@ -737,9 +745,9 @@ def _register_row(run: _ImportRun, row: RegisterRow) -> bool:
     reported_on, _ = dated("report_date")
     disappeared_on, _ = dated("missing_date")
     try:
-        sex = Sex.from_code(f.get("sex"))
-    except ValueError as exc:
-        raise RegisterError(str(exc), field="sex") from None
+        sex = _sex(f.get("sex"))
+    except RegisterError as exc:
+        raise RegisterError(exc.message, field="sex") from None
     report = ReportInput(
         source_agency=agency,
         source_reference=reference,
@@ -791,6 +799,14 @@ def _refcase_genotypes(doc: dict[str, Any], person: str) -> dict[str, list[str |
 
 
 def _apply_refcase(run: _ImportRun, doc: dict[str, Any]) -> None:
+    try:
+        _apply_refcase_document(run, doc)
+    except (KeyError, TypeError, AttributeError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ImportRecordError(run.path, f"malformed refcase: {what}") from None
+
+
+def _apply_refcase_document(run: _ImportRun, doc: dict[str, Any]) -> None:
     case_id = str(doc["case_id"])
     prefix = run.options.barcode_prefix or f"{case_id}-"
     try:
@@ -826,7 +842,7 @@ def _apply_refcase(run: _ImportRun, doc: dict[str, Any]) -> None:
                 _store_remains_profile(
                     run,
                     f"{prefix}{victim['id']}",
-                    Sex.from_code(victim.get("sex")),
+                    _sex(victim.get("sex")),
                     _refcase_genotypes(doc, victim["id"]),
                     loci,
                     provenance={"file": run.file_name, "refcase_id": victim["id"]},
@@ -857,7 +873,7 @@ def _apply_refcase(run: _ImportRun, doc: dict[str, Any]) -> None:
                 _store_remains_profile(
                     run,
                     f"{prefix}{sample['id']}",
-                    Sex.from_code(sample.get("sex")),
+                    _sex(sample.get("sex")),
                     _refcase_genotypes(doc, sample["id"]),
                     loci,
                     provenance={"file": run.file_name, "refcase_id": sample["id"]},
@@ -889,7 +905,7 @@ def _apply_refcase(run: _ImportRun, doc: dict[str, Any]) -> None:
                         _store_remains_profile(
                             run,
                             f"{prefix}POI",
-                            Sex.from_code(poi_sex),
+                            _sex(poi_sex),
                             _refcase_genotypes(doc, "POI"),
                             loci,
                             provenance={"file": run.file_name, "refcase_id": "POI"},
@@ -921,7 +937,7 @@ def _store_refcase_family(
     inputs = []
     for person in pedigree:
         label = person["id"]
-        sex = Sex.from_code(person.get("sex"))
+        sex = _sex(person.get("sex"))
         mp = donor = None
         if label in missing:
             mp = register_report(
