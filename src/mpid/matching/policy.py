@@ -257,7 +257,7 @@ def decide_marginals(
             members = sorted(x for x, _ in cands if family_of.get(x) == fam)
             p_fam = sum(q for x, q in cands if family_of.get(x) == fam)
             s_ = settings or PolicySettings()
-            if len(members) > 1 and p_fam >= s_.identify_posterior:
+            if len(members) > 1 and p_fam >= s_.identify_posterior and lr is not None and lr >= s_.identify_lr:
                 d = replace(d, reasons=d.reasons + (
                     f"family {fam}: posterior {p_fam:.6g} over {'/'.join(members)} (symmetric)",))
         out.append(d)
