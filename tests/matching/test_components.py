@@ -87,3 +87,18 @@ def test_bound_raises_floor_and_reports(tmp_path: Path):
     _, report2 = solve_components(edges, families, remains, case.markers, loose)
     assert report2.share_exact >= report.share_exact
     assert report2.to_dict()["share_exact"] == report2.share_exact
+
+
+def test_placement_prior_odds_moves_mass_to_star():
+    case = load_refcase(WITH_JOINT[0])
+    edges, families, remains = _inputs(case)
+    flat = ComponentSettings(lr_floor=1e-300, max_incompatible=10**6, max_floor=1e-300)
+    strict = ComponentSettings(lr_floor=1e-300, max_incompatible=10**6, max_floor=1e-300, placement_prior_odds=1e-6)
+    m_flat = {r: m for c in solve_components(edges, families, remains, case.markers, flat)[0]
+              for r, m in c.marginals.items()}
+    m_strict = {r: m for c in solve_components(edges, families, remains, case.markers, strict)[0]
+                for r, m in c.marginals.items()}
+    assert any(m_strict[r][STAR] > m_flat[r][STAR] for r in m_flat)
+    assert all(m_strict[r][STAR] >= m_flat[r][STAR] - 1e-12 for r in m_flat)
+    with pytest.raises(ValueError):
+        ComponentSettings(placement_prior_odds=0.0)

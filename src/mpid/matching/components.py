@@ -17,7 +17,8 @@ problem splits (docs/joint.md):
    Σ_families ln [L(F with its placed remains) / (L(F) Π L(r))], exact: families with several
    remains placed are computed by the chain rule over family tables,
    L(F + r₁@m₁ + r₂@m₂)/L(F) = P(r₁)T_{m₁|F}(r₁) · P(r₂)T_{m₂|F+r₁@m₁}(r₂);
-   posteriors use a flat prior over the component's assignments (dvir ``Bmarginal``).
+   posteriors use a flat prior over the component's assignments (dvir ``Bmarginal``), or a prior
+   ∝ ω^(remains placed) when ``placement_prior_odds`` ω is set.
 
 Pairs below the floor are treated as impossible, which is the only approximation; the report says
 which floor each component was solved at.
@@ -100,12 +101,17 @@ class ComponentSettings:
     max_assignments: int = 10_000
     floor_step: float = 10.0
     max_floor: float = 1e6
+    placement_prior_odds: float | None = None
+    """None: flat prior over a component's assignments (dvir ``Bmarginal``). A number ω: prior ∝ ω^(number of
+    remains placed), e.g. ω = q / (N (1 − q)) when a remains is one of the N missing with probability q."""
 
     def __post_init__(self) -> None:
         if self.lr_floor <= 0 or self.floor_step <= 1 or self.max_floor < self.lr_floor:
             raise ValueError("need 0 < lr_floor ≤ max_floor and floor_step > 1")
         if self.max_assignments < 1:
             raise ValueError("max_assignments must be ≥ 1")
+        if self.placement_prior_odds is not None and not self.placement_prior_odds > 0:
+            raise ValueError("placement_prior_odds must be > 0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,9 +356,13 @@ def _enumerate(comp: Component, settings: ComponentSettings) -> _Enumerated:
     return _Enumerated(comp, remains, rows, keys)
 
 
-def _solve_enumerated(en: _Enumerated, lik: PlacementLikelihood) -> ComponentSolution:
+def _solve_enumerated(en: _Enumerated, lik: PlacementLikelihood, odds: float | None = None) -> ComponentSolution:
     ll = np.array([sum(lik.log_lr(f, p) for f, p in keys) for keys in en.keys])
-    post = posterior(ll)
+    if odds is None:
+        post = posterior(ll)
+    else:
+        placed = np.array([sum(1 for m in a if m != STAR) for a in en.rows], dtype=float)
+        post = posterior(ll + placed * math.log(odds))
     marg: dict[str, dict[str, float]] = {r: {} for r in en.remains}
     for a, p in zip(en.rows, post, strict=True):
         for r, m in zip(en.remains, a, strict=True):
@@ -396,7 +406,7 @@ def solve_components(
                                                 0.0))
     # Every table any component needs (all chain prefixes are independent inputs): one batch.
     lik.prepare({k: None for en in enumerated for keys in en.keys for k in keys})
-    solved.extend(_solve_enumerated(en, lik) for en in enumerated)
+    solved.extend(_solve_enumerated(en, lik, s.placement_prior_odds) for en in enumerated)
     in_comp = {r for c in solved for r in c.component.remains}
     exact = [c for c in solved if c.exact]
     floors: dict[float, int] = {}
