@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mpid.formats import FormatError
 from mpid.formats.cmf import parse_cmf
+from mpid.formats.detect import detect_format
 from mpid.formats.familias import parse_familias
 from mpid.formats.frequencies import parse_frequency_table
 from mpid.formats.genemapper import parse_genemapper
@@ -25,6 +26,7 @@ PARSERS: dict[str, Callable[[Path], object]] = {
     "familias": parse_familias,
     "frequencies": parse_frequency_table,
     "register": parse_register_list,
+    "detect": detect_format,
 }
 
 

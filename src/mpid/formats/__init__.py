@@ -5,6 +5,7 @@ bad input and nothing else; see ``docs/formats.md`` for the rules of each format
 """
 
 from mpid.formats.cmf import parse_cmf, write_cmf
+from mpid.formats.detect import FORMAT_KINDS, detect_format
 from mpid.formats.errors import (
     AlleleParseError,
     BadDateError,
@@ -43,6 +44,7 @@ from mpid.formats.types import (
 
 __all__ = [
     "DEFAULT_COLUMN_MAPPING",
+    "FORMAT_KINDS",
     "REGISTER_FIELDS",
     "AlleleParseError",
     "BadDateError",
@@ -65,6 +67,7 @@ __all__ = [
     "RegisterRow",
     "UnknownLocusError",
     "UnsafeXMLError",
+    "detect_format",
     "parse_cmf",
     "parse_familias",
     "parse_frequency_table",
