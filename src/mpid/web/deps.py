@@ -50,8 +50,8 @@ class Caller:
 
     @property
     def username(self) -> str:
-        """The caller's user name."""
-        return self.user.username
+        """The caller's user name (from the principal: usable after the session has closed)."""
+        return self.principal.username or ""
 
     @property
     def csrf(self) -> str:
