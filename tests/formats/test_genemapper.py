@@ -207,3 +207,13 @@ def test_stray_quote_in_tab_file_does_not_swallow_lines(tmp_path: Path) -> None:
     records = parse_genemapper(write(tmp_path, text))
     assert [(r.sample_id, r.source_lines) for r in records] == [
         ('"bone 5', {"TH01": 2}), ("S2", {"TH01": 3}), ("S3", {"FGA": 4})]
+
+
+def test_write_with_kit_and_run_and_bad_sample_ids(tmp_path: Path) -> None:
+    record = ProfileRecord("B-17", {"TH01": ("6", "7")}, "mem", kit="GlobalFiler", run="RUN-3")
+    out = tmp_path / "k.txt"
+    write_genemapper([record], out, with_kit_and_run=True)
+    (back,) = parse_genemapper(out)
+    assert (back.kit, back.run, back.loci) == ("GlobalFiler", "RUN-3", record.loci)
+    with pytest.raises(BadValueError, match=r"sample_id 'a\\tb' is empty or holds a tab or line break"):
+        write_genemapper([ProfileRecord("a\tb", {}, "mem")], out)

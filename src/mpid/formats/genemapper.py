@@ -105,17 +105,26 @@ def parse_genemapper(
     return builder.records()
 
 
-def write_genemapper(records: Iterable[ProfileRecord], path: str | os.PathLike[str]) -> None:
-    """Write records as a tab-delimited ``Sample Name, Marker, Allele 1..n`` table (LF line ends)."""
+def write_genemapper(
+    records: Iterable[ProfileRecord], path: str | os.PathLike[str], *, with_kit_and_run: bool = False
+) -> None:
+    """Write records as a tab-delimited ``Sample Name, Marker, Allele 1..n`` table (LF line ends).
+
+    ``with_kit_and_run=True`` adds ``Panel`` and ``Run Name`` columns from ``kit`` and ``run``.
+    """
     records = list(records)
     width = max([2] + [len(g) for r in records for g in r.loci.values()])
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(["Sample Name", "Marker"] + [f"Allele {i}" for i in range(1, width + 1)])
+    extra = ["Panel", "Run Name"] if with_kit_and_run else []
+    writer.writerow(["Sample Name", "Marker"] + [f"Allele {i}" for i in range(1, width + 1)] + extra)
     for record in records:
+        if not record.sample_id.strip() or any(ch in record.sample_id for ch in "\t\r\n"):
+            raise BadValueError(str(path), f"sample_id {record.sample_id!r} is empty or holds a tab or line break")
+        tail = [record.kit or "", record.run or ""] if with_kit_and_run else []
         for locus, genotype in record.loci.items():
             cells = [a if a is not None else "" for a in genotype]
-            writer.writerow([record.sample_id, display_locus(locus)] + cells + [""] * (width - len(cells)))
+            writer.writerow([record.sample_id, display_locus(locus)] + cells + [""] * (width - len(cells)) + tail)
     Path(path).write_text(out.getvalue(), encoding="utf-8", newline="")
 
 
