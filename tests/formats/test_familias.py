@@ -268,3 +268,11 @@ def test_file_without_comment_line_and_with_theta(tmp_path: Path) -> None:
     project = parse_familias(fam(tmp_path, "\n".join(lines)))
     assert project.comment == "" and [p.id for p in project.persons] == ["AF", "MO", "CH"]
     assert project.theta == 0.02
+
+
+def test_error_bad_theta(tmp_path: Path) -> None:
+    lines = paternity_lines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("#FALSE# (#Databases"))
+    lines[at] = "#FALSE# (#Databases: 1 ;Theta/Kinship/Fst: 1e )"
+    with pytest.raises(MalformedFileError, match=f"line {at + 1}, field 'Theta/Kinship/Fst': theta '1e' is not"):
+        parse_familias(fam(tmp_path, "\n".join(lines)))

@@ -187,7 +187,11 @@ def parse_familias(path: str | os.PathLike[str]) -> FamiliasProject:
             line=cur.pos,
         )
     theta_match = _THETA.search(db_line)
-    theta = float(theta_match.group(1)) if theta_match else 0.0
+    theta = _optional_float(theta_match.group(1)) if theta_match else 0.0
+    if theta_match and not _is_float(theta_match.group(1)):
+        raise MalformedFileError(
+            source, f"theta {theta_match.group(1)!r} is not a number", line=cur.pos, field="Theta/Kinship/Fst"
+        )
     n_loci = cur.integer("the number of loci")
     database_name = cur.text("the database name") if cur.flag("the database-name flag") else None
     loci = tuple(_read_locus(cur) for _ in range(n_loci))
@@ -319,6 +323,13 @@ def _model_code(cur: _Cursor, what: str) -> int:
         raise BadValueError(cur.source, f"unknown mutation model code {code} (expected 0-4)", line=cur.pos,
                             field=what)
     return code
+
+
+def _is_float(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _optional_int(text: str | None) -> int | None:
