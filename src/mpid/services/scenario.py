@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,12 +51,14 @@ from mpid.services.sites import RemainsInput, SiteInput, record_exhumation, reco
 
 __all__ = [
     "LAB",
+    "JointOutcome",
     "LoadCounts",
     "ScenarioFiles",
     "deduplicate_register",
     "import_field_manifest",
     "import_reference_families",
     "load_scenario",
+    "run_joint_identification",
     "scenario_files",
 ]
 
@@ -405,3 +409,215 @@ def load_scenario(
         tick("lab files", k + 1, len(lab_files))
     done("lab", {})
     return out
+
+
+# ----------------------------------------------------------------------------- joint identification
+
+
+def _consensus(observed: list[Any]) -> Any:
+    """One person's genotype at a locus from several samples: the union of the alleles seen.
+
+    A single peak ``(a, None)`` means one allele seen; two alleles seen anywhere make the genotype
+    whole. More than two alleles (samples wrongly grouped) keep the most complete observation.
+    """
+    alleles = {a for g in observed for a in g if a is not None}
+    full = [g for g in observed if g[1] is not None]
+    if len(alleles) > 2:
+        return full[0] if full else observed[0]
+    if len(alleles) == 2:
+        return tuple(sorted(alleles, key=_allele_key))
+    (only,) = alleles
+    return (only, only) if full else (only, None)
+
+
+def _allele_key(a: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(a), a)
+    except ValueError:
+        return (1, 0.0, a)
+
+
+@dataclass
+class JointOutcome:
+    """What :func:`run_joint_identification` did."""
+
+    run_id: int
+    n_individuals: int
+    n_candidates: int
+    n_components: int
+    n_components_not_exact: int
+    n_identified: int
+    prior: float
+
+
+def run_joint_identification(
+    session: Session,
+    settings: Any,
+    direct_run: Any,
+    *,
+    policy: Any = None,
+    started_by: str | None = None,
+    component_settings: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> JointOutcome:
+    """Joint identification over the individuals found by re-association (``direct_run``).
+
+    1. each group of remains that direct matching put together is one individual, with the consensus
+       of all its samples' profiles (alleles seen in any sample);
+    2. blind search of the individuals against every missing person (same settings and prior as the
+       blind run: 1 / number of missing persons with references);
+    3. the candidate pairs split into independent components (remains and families linked by pairs
+       at LR ≥ the floor, :mod:`mpid.matching.components`); each component's assignments (no missing
+       person twice) are enumerated and weighted by their joint LR (exact, chain rule over the family
+       tables, so a family with several missing persons is computed jointly) times the prior odds of
+       each placement, so a component with one candidate gives exactly the pairwise posterior;
+    4. the policy (:mod:`mpid.matching.policy`) decides on each individual's best marginal posterior
+       and its pairwise LR; a JOINT run stores a candidate per member remains.
+    """
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    import mpid
+    from mpid.matching.components import (
+        CandidateEdge,
+        ComponentSettings,
+        PlacementLikelihood,
+        ReferenceFamily,
+        link_components,
+    )
+    from mpid.matching.components import Remains as JointRemains
+    from mpid.matching.joint import STAR, JointSpaceTooLargeError, enumerate_assignments, posterior
+    from mpid.matching.policy import PolicySettings, Provenance, decide_marginals
+    from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
+    from mpid.registry.models import CandidateMatch, MatchRun, Profile, Sample
+    from mpid.registry.models import Remains as RemainsRow
+    from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
+    from mpid.services.matching import _genotype, build_problem
+
+    policy = policy or PolicySettings()
+    cs = component_settings or ComponentSettings()
+    problem = build_problem(session, settings)
+    names = {m.name for m in problem.markers}
+    prior = settings.prior if settings.prior is not None else (1.0 / len(problem.families) if problem.families else 0)
+    # Individuals: groups of remains (representative code → member codes).
+    groups: dict[str, list[str]] = {r.remains_id: [r.remains_id] for r in problem.remains}
+    for rep, members in ((direct_run.summary or {}).get("groups") or {}).items():
+        for m in members:
+            groups.pop(m, None)
+        groups[rep] = list(members)
+    code_to_id = dict(session.execute(select(RemainsRow.code, RemainsRow.id)).all())
+    sex_of = {r.remains_id: r.sex for r in problem.remains}
+    observed: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    member_of = {m: rep for rep, members in groups.items() for m in members}
+    id_to_code = {v: k for k, v in code_to_id.items()}
+    for remains_id, alleles in session.execute(
+        select(Sample.remains_id, Profile.alleles).join(Sample, Profile.sample_id == Sample.id)
+        .where(Sample.remains_id.is_not(None))
+    ):
+        rep = member_of.get(id_to_code.get(remains_id, ""))
+        if rep is None:
+            continue
+        for locus, values in alleles.items():
+            if locus in names and (g := _genotype(values)) is not None:
+                observed[rep][locus].append(g)
+    individuals = []
+    for rep, members in groups.items():
+        genotypes = {locus: _consensus(gs) for locus, gs in observed[rep].items()}
+        sexes = {sex_of.get(m, 0) for m in members} - {0}
+        individuals.append(RemainsProfile(rep, genotypes, sexes.pop() if len(sexes) == 1 else 0))
+    result = blind_search(individuals, problem.families, problem.markers,
+                          SearchSettings(threshold_lr=min(settings.threshold_lr, cs.lr_floor), prior=prior,
+                                         engine=settings.engine, family_block=settings.family_block),
+                          progress=(lambda n: progress(n, len(problem.families))) if progress else None)
+    # Components over families (pedigree labels of missing persons must be unique to be placed).
+    label_count = Counter(f.missing for f in problem.families)
+    families: dict[str, ReferenceFamily] = {}
+    missing_of: dict[str, list[str]] = defaultdict(list)
+    for f in problem.families:
+        missing_of[f.family].append(f.missing)
+    for f in problem.families:
+        if f.family not in families:
+            families[f.family] = ReferenceFamily(f.family, f.pedigree, tuple(missing_of[f.family]), f.genotypes)
+    edges = [CandidateEdge(c.remains_id, c.family, c.missing, c.lr, c.n_exclusions)
+             for c in result.candidates if label_count[c.missing] == 1]
+    pair_stats = {(c.remains_id, c.missing): (c.lr, c.n_exclusions) for c in result.candidates}
+    joint_remains = {r.remains_id: JointRemains(r.remains_id, r.genotypes) for r in individuals}
+    lik = PlacementLikelihood(families, joint_remains, problem.markers)
+    log_odds = math.log(prior / (1.0 - prior)) if 0 < prior < 1 else 0.0
+    marginals: dict[str, dict[str, float]] = {}
+    queue = link_components(edges, cs.lr_floor, cs.max_incompatible)
+    n_components = n_not_exact = 0
+    while queue:
+        comp = queue.pop()
+        fam_of = {e.missing: e.family for e in comp.edges}
+        remains = list(comp.remains)
+        try:
+            rows = enumerate_assignments(remains, comp.pairings(), cs.max_assignments)
+        except JointSpaceTooLargeError:
+            higher = comp.floor * cs.floor_step
+            if higher <= cs.max_floor:
+                queue.extend(link_components(comp.edges, higher, cs.max_incompatible))
+                continue
+            n_not_exact += 1  # fall back to pairwise posteriors
+            for r in remains:
+                best = max((e for e in comp.edges if e.remains == r), key=lambda e: e.lr)
+                post = best.lr * prior / (best.lr * prior + 1 - prior)
+                marginals[r] = {best.missing: post, STAR: 1 - post}
+            continue
+        n_components += 1
+        keys = []
+        for a in rows:
+            by_fam: dict[str, list[tuple[str, str]]] = {}
+            for r, m in zip(remains, a, strict=True):
+                if m != STAR:
+                    by_fam.setdefault(fam_of[m], []).append((m, r))
+            keys.append([(f, PlacementLikelihood.canonical(p)) for f, p in by_fam.items()])
+        lik.prepare({k: None for ks in keys for k in ks})
+        ll = np.array([sum(lik.log_lr(f, p) for f, p in ks) + log_odds * sum(len(p) for _f, p in ks)
+                       for ks in keys])
+        post = posterior(ll)
+        for r in remains:
+            marginals.setdefault(r, {})
+        for a, p in zip(rows, post, strict=True):
+            if not math.isfinite(p):
+                continue
+            for r, m in zip(remains, a, strict=True):
+                marginals[r][m] = marginals[r].get(m, 0.0) + float(p)
+    family_of = {f.missing: f.family for f in problem.families}
+    provenance = Provenance.for_settings(policy, problem.frequency_table.get("name", ""),
+                                         str(problem.frequency_table.get("version", "")), prior=prior)
+    decisions = decide_marginals(marginals, pair_stats, provenance, policy, family_of)
+    run = MatchRun(
+        kind=MatchRunKind.JOINT, status=MatchRunStatus.RUNNING,
+        settings={**settings.to_json(), "components": {k: getattr(cs, k) for k in cs.__dataclass_fields__},
+                  "policy": {k: getattr(policy, k) for k in policy.__dataclass_fields__}},
+        code_version=mpid.__version__, frequency_table_id=problem.frequency_table.get("id"),
+        inputs={"direct_run": direct_run.id, "n_individuals": len(individuals), "n_missing": len(problem.families),
+                "frequency_table": problem.frequency_table},
+        started_by=started_by,
+    )
+    session.add(run)
+    session.flush()
+    identified = 0
+    for d in decisions:
+        mp_id = problem.missing_ids.get(f"{family_of[d.missing]}/{d.missing}")
+        if mp_id is None:
+            continue
+        identified += d.category.value == "identified"
+        for member in groups.get(d.remains, [d.remains]):
+            session.add(CandidateMatch(
+                run_id=run.id, remains_id=code_to_id[member], missing_person_id=mp_id,
+                lr=d.lr if d.lr is not None else 0.0,
+                log10_lr=math.log10(d.lr) if d.lr and d.lr > 0 and math.isfinite(d.lr) else None,
+                prior=prior, posterior=d.posterior, n_exclusions=d.n_incompatible,
+                conclusion=d.category.value,
+            ))
+    run.status = MatchRunStatus.FINISHED
+    run.finished_at = datetime.now(UTC)
+    run.summary = {"prior": prior, "n_individuals": len(individuals), "n_candidates": len(result.candidates),
+                   "n_components": n_components, "n_components_not_exact": n_not_exact,
+                   "n_identified_individuals": identified}
+    session.flush()
+    return JointOutcome(run.id, len(individuals), len(result.candidates), n_components, n_not_exact, identified,
+                        prior)
