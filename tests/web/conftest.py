@@ -19,7 +19,7 @@ from mpid.web import WebSettings, create_app
 def make_test_app(database_url: str, **overrides: object) -> FastAPI:
     """An app with fast password hashing and a short portal answer time."""
     settings = WebSettings(database_url=database_url, auth_policy=FAST_POLICY,
-                           **{"portal_answer_seconds": 0.25, **overrides})  # type: ignore[arg-type]
+                           **{"portal_answer_seconds": 0.5, **overrides})  # type: ignore[arg-type]
     app = create_app(settings)
     with session_scope(app.state.engine) as s:
         for name, (role, agency) in USERS.items():

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,6 +22,7 @@ from mpid.registry.db import make_engine, make_session_factory
 from mpid.registry.errors import ConflictError, NotFoundError, RegisterError
 from mpid.registry.lifecycle import StatusTransitionError
 from mpid.registry.migrate import prepare_database
+from mpid.security.auth import verify_case_secret
 from mpid.security.ratelimit import AccessLimits
 from mpid.security.roles import PermissionDeniedError
 from mpid.web.deps import CsrfError, LoginRequired
@@ -55,6 +57,8 @@ def create_app(settings: WebSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        # The portal verifies unknown codes against a dummy hash: make it now, not on a first query.
+        await run_in_threadpool(verify_case_secret, None, "", settings.auth_policy)
         yield
         app.state.jobs.shutdown()
         engine.dispose()
