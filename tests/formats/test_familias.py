@@ -255,6 +255,9 @@ def test_write_errors(tmp_path: Path) -> None:
     odd = FamiliasPerson("X", "male", genotypes={"TH01": ("6", "99")})
     with pytest.raises(BadValueError, match="allele '99' of person 'X' at TH01 is not in the database"):
         write_familias(replace(project, persons=(odd,)), tmp_path / "w.fam")
+    bad = replace(project.loci[0], freqs=(float("nan"),) + project.loci[0].freqs[1:])
+    with pytest.raises(BadValueError, match="D3S1358 has a frequency, rate or range that is not a finite number"):
+        write_familias(replace(project, loci=(bad,) + project.loci[1:]), tmp_path / "w.fam")
     ghost = replace(project, pedigrees=(FamiliasPedigree("H9", (("Nobody", "CH"),)),))
     with pytest.raises(BadValueError, match="pedigree 'H9' refers to unknown person 'Nobody'"):
         write_familias(ghost, tmp_path / "w.fam")

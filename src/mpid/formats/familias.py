@@ -292,7 +292,7 @@ def _read_locus(cur: _Cursor) -> FamiliasLocus:
             line=cur.pos,
         )
     alleles, freqs = [], []
-    for _ in range(int(info.group(1))):
+    for _ in range(_optional_int(info.group(1)) or 0):
         allele = cur.text(f"an allele of {name}")
         freq = cur.number(f"the frequency of allele {allele!r} of {name}")
         if not 0.0 <= freq <= 1.0:
@@ -625,6 +625,11 @@ def _locus_lines(target: str, locus: FamiliasLocus) -> list[str]:
         codes.append(FAMILIAS_MUTATION_MODELS.index(model.model))
     if len(locus.alleles) != len(locus.freqs):
         raise BadValueError(target, f"{locus.name} has {len(locus.alleles)} alleles but {len(locus.freqs)} freqs")
+    numbers = [*locus.freqs, locus.dropout, locus.minor_allele_frequency, locus.silent_freq or 0.0]
+    for model in (locus.female_model, locus.male_model):
+        numbers += [model.rate, model.rate2, model.range]
+    if not all(isinstance(x, int | float) and math.isfinite(x) for x in numbers):
+        raise BadValueError(target, f"{locus.name} has a frequency, rate or range that is not a finite number")
     silent = locus.silent_freq is not None
     size = "" if locus.database_size is None else str(locus.database_size)
     lines = [

@@ -262,7 +262,11 @@ def _date(source: str, line: int, column: str, value: object) -> str | None:
     if isinstance(value, dt.date):
         return _checked(source, line, column, str(value), value.year, value.month, value.day)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if float(value).is_integer():
+        try:
+            whole = float(value).is_integer()
+        except OverflowError:
+            whole = False
+        if whole:
             value = str(int(value))
         else:
             raise BadDateError(source, f"date {value!r} is not YYYY-MM-DD, YYYY-MM or YYYY", line=line, field=column)
