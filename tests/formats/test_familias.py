@@ -258,6 +258,9 @@ def test_write_errors(tmp_path: Path) -> None:
     bad = replace(project.loci[0], freqs=(float("nan"),) + project.loci[0].freqs[1:])
     with pytest.raises(BadValueError, match="D3S1358 has a frequency, rate or range that is not a finite number"):
         write_familias(replace(project, loci=(bad,) + project.loci[1:]), tmp_path / "w.fam")
+    quoted = FamiliasPerson('Say "hi"', "male")
+    with pytest.raises(BadValueError, match="cannot be written: it holds a line break or a double quote"):
+        write_familias(replace(project, persons=(quoted,)), tmp_path / "w.fam")
     ghost = replace(project, pedigrees=(FamiliasPedigree("H9", (("Nobody", "CH"),)),))
     with pytest.raises(BadValueError, match="pedigree 'H9' refers to unknown person 'Nobody'"):
         write_familias(ghost, tmp_path / "w.fam")

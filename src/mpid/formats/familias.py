@@ -539,6 +539,7 @@ def _num(value: float) -> str:
 def write_familias(project: FamiliasProject, path: str | os.PathLike[str]) -> None:
     """Write a project as a .fam file that Familias 3 and :func:`parse_familias` read back."""
     target = str(path)
+    _check_single_lines(target, project)
     out: list[str] = []
     version = project.version + (" (DVI)" if project.dvi is not None else "")
     out += [f'"Output from Familias, version {project.version}"', '"DO NOT EDIT!"', version,
@@ -593,6 +594,32 @@ def write_familias(project: FamiliasProject, path: str | os.PathLike[str]) -> No
         out += ["", *_dvi_lines(project.dvi)]
     out += list(project.settings)
     Path(path).write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _check_single_lines(target: str, project: FamiliasProject) -> None:
+    """Refuse names and alleles that would break the one-value-per-line layout."""
+    people = list(project.persons)
+    texts: list[str] = [project.version, project.comment, project.database_name or ""]
+    peds = [project.known_relations, *project.pedigrees]
+    if project.dvi is not None:
+        people += list(project.dvi.victims)
+        for family in project.dvi.families:
+            texts.append(family.name)
+            people += list(family.persons)
+            peds += list(family.pedigrees)
+    for person in people:
+        texts.append(person.id)
+        for locus, alleles in person.genotypes.items():
+            texts += [locus, *alleles]
+    for ped in peds:
+        texts.append(ped.name)
+        texts += [name for relation in ped.relations for name in relation]
+        texts += [name for name, _ in ped.extras]
+    for locus in project.loci:
+        texts += [locus.name, *locus.alleles]
+    for text in texts:
+        if any(ch in text for ch in '\r\n"'):
+            raise BadValueError(target, f"{text!r} cannot be written: it holds a line break or a double quote")
 
 
 def _female_first(extras: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
