@@ -992,7 +992,7 @@ def _complex_family(dvi1: DviData, engine: DviEngine, threshold: float,
     for m in dvi1.missing:
         if m not in done:
             best = [x for x in (glr[v][m] for v in table.victims) if x is not None and not math.isnan(x)]
-            am.append(_row(Family=fam, Missing=m, LR=_best_lr(lr, m), GLR=max(best) if best else None,
+            am.append(_row(Family=fam, Missing=m, GLR=max(best) if best else None,
                            Conclusion="Inconclusive"))
     return am, pm, table
 
