@@ -134,3 +134,48 @@ def test_bad_date_names_the_record_and_field() -> None:
     frame = pd.DataFrame([dict(record_id="R9", birth_date="09/1970")])
     with pytest.raises(ValueError, match="R9.*birth_date"):
         prepare_records(frame)
+
+
+def three_spellings_and_a_brother() -> pd.DataFrame:
+    return pd.DataFrame([
+        dict(record_id="1", source="sc", family_name="Məmmədov", given_name="Əli", patronymic="Rəşid oğlu",
+             sex="kişi", birth_date="1961-03-05", birth_place="Şuşa", missing_date="1992-05-08", missing_place="Şuşa"),
+        dict(record_id="2", source="icrc", family_name="Mammadov", given_name="Ali", patronymic="Rashid oglu",
+             sex="M", birth_date="1961-05-03", birth_place="Shusha", missing_date="1992-05", missing_place=""),
+        dict(record_id="3", source="ngo", family_name="Мамедов", given_name="Али", patronymic="Рашидович",
+             sex="м", birth_date="1961", birth_place="Шуша", missing_date="1992-05-10", missing_place="Шуша"),
+        dict(record_id="4", source="ngo", family_name="Мамедов", given_name="Гусейн", patronymic="Рашидович",
+             sex="м", birth_date="1958", birth_place="Шуша", missing_date="1992-05-08", missing_place="Шуша"),
+        dict(record_id="5", source="ngo", family_name="Алиева", given_name="Айнур", patronymic="Вагифовна",
+             sex="ж", birth_date="1970-02-01", birth_place="Агдам", missing_date="1993-07-23", missing_place="Агдам"),
+        dict(record_id="6", source="icrc", family_name="Aliyeva", given_name="Aynur", patronymic="Vagif gizi",
+             sex="F", birth_date="1970-01-02", birth_place="Aghdam", missing_date="1993", missing_place="Agdam"),
+        dict(record_id="7", source="sc", family_name="Həsənov", given_name="Elçin"),
+    ])
+
+
+def test_a_short_list_uses_the_reference_model() -> None:
+    result = deduplicate(three_spellings_and_a_brother())
+    person = dict(zip(result.clusters.record_id, result.clusters.person_id, strict=True))
+    assert person["1"] == person["2"] == person["3"] != person["4"]
+    assert person["5"] == person["6"] != person["7"]
+    assert result.timings.get("train") is None
+    assert 0 < result.settings["probability_two_random_records_match"] < 1
+
+
+@pytest.mark.parametrize("blank", [("birth_date", "missing_date"),
+                                   ("patronymic", "birth_place", "missing_place", "birth_date", "missing_date", "sex"),
+                                   ("family_name", "given_name")])
+def test_training_survives_empty_fields(synthetic, blank: tuple[str, ...]) -> None:
+    frame, _ = synthetic
+    result = deduplicate(frame.assign(**dict.fromkeys(blank, "")))
+    assert len(result.clusters) == len(frame)
+    for comparison in result.settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                assert 0 < level["m_probability"] <= 1 and 0 < level["u_probability"] <= 1
+
+
+def test_identical_reports_are_one_person() -> None:
+    frame = three_spellings_and_a_brother().iloc[[0] * 5].assign(record_id=[f"x{i}" for i in range(5)])
+    assert deduplicate(frame).clusters["person_id"].nunique() == 1

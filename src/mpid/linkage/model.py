@@ -12,11 +12,13 @@ match probability. The trained settings dict is returned so a run can be saved a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import duckdb
@@ -49,6 +51,7 @@ __all__ = [
     "estimate_prior_from_scores",
     "parse_partial_date",
     "prepare_records",
+    "reference_model",
 ]
 
 logger = logging.getLogger(__name__)
@@ -342,6 +345,9 @@ _EM_BLOCKS = (
 # No level is impossible for a true match in another agency's data (a wrong sex, another
 # district): m is floored so one disagreement costs at most about log2(1/_M_FLOOR) bits.
 _M_FLOOR = 0.003
+# Below this many reports the parameters cannot be estimated well; the reference model is used.
+MIN_RECORDS_TO_TRAIN = 1000
+REFERENCE_MODEL_FILE = "reference_model.json"
 
 
 @dataclass
@@ -356,14 +362,29 @@ class DedupeResult:
 
 
 def _train(linker: Any, n_records: int, seed: int) -> None:
-    """Estimate the prior, u (random sampling) and m (EM) without labels."""
-    linker.training.estimate_probability_two_random_records_match(
-        list(_DETERMINISTIC_RULES), recall=_DETERMINISTIC_RECALL)
+    """Estimate the prior, u (random sampling) and m (EM) without labels.
+
+    Each step that the data cannot support (no pair agreeing on a training block, a field
+    always empty) is skipped with a warning; the parameters it would have given are then taken
+    from the reference model (:func:`reference_model`).
+    """
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            list(_DETERMINISTIC_RULES), recall=_DETERMINISTIC_RECALL)
+    except Exception as error:  # Splink raises several types; each means "no estimate"
+        logger.warning("prior not estimated from deterministic rules (%s); 1/n is used", error)
+        linker._settings_obj._probability_two_random_records_match = min(0.5, 1.0 / max(n_records, 2))
     max_pairs = min(5e6, max(1e5, n_records * (n_records - 1) / 2))
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    except Exception as error:  # as above
+        logger.warning("u not estimated by random sampling (%s); reference values are used", error)
     for rule in _EM_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True)
+        except Exception as error:  # as above
+            logger.warning("EM pass blocked on %s skipped (%s)", rule, error)
 
 
 def auto_merge_allowed(pairs: pd.DataFrame) -> pd.Series:
@@ -413,16 +434,54 @@ def rescore_with_prior(pairs: pd.DataFrame, old_prior: float, new_prior: float) 
     return rescored
 
 
-def _regularise(settings: dict[str, Any]) -> dict[str, Any]:
-    """Floor every trained m probability at _M_FLOOR and renormalise (see _M_FLOOR)."""
+def reference_model() -> dict[str, Any] | None:
+    """The model trained on the benchmark's 100,000-record list (None if the file is missing).
+
+    It stands in for training on lists too small to estimate from (fewer than
+    ``MIN_RECORDS_TO_TRAIN``) and fills any parameter a training step could not estimate.
+    """
+    resource = resources.files("mpid.linkage").joinpath(REFERENCE_MODEL_FILE)
+    if not resource.is_file():
+        return None
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+def _reference_levels(reference: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    if reference is None:
+        return {}
+    return {(comparison["output_column_name"], level["label_for_charts"]): level
+            for comparison in reference["comparisons"] for level in comparison["comparison_levels"]}
+
+
+def _for_small_list(reference: dict[str, Any], n_records: int) -> dict[str, Any]:
+    """The reference model adapted to a short list: no term-frequency adjustments (name
+    frequencies in a few dozen reports say nothing), and a starting prior of one duplicate per
+    report (re-estimated from the scores afterwards)."""
+    adapted = json.loads(json.dumps(reference))
+    for comparison in adapted["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            level.pop("tf_adjustment_column", None)
+            level.pop("tf_adjustment_weight", None)
+    adapted["probability_two_random_records_match"] = min(0.5, 1.0 / max(n_records - 1, 1))
+    return adapted
+
+
+def _regularise(settings: dict[str, Any], reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fill untrained levels from the reference model, floor m at _M_FLOOR and renormalise."""
+    known = _reference_levels(reference)
     for comparison in settings["comparisons"]:
         levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        for level in levels:
+            fallback = known.get((comparison["output_column_name"], level["label_for_charts"]), {})
+            for name in ("m_probability", "u_probability"):
+                if level.get(name) is None and fallback.get(name) is not None:
+                    level[name] = fallback[name]
         m_values = [max(level.get("m_probability") or 0.0, _M_FLOOR) for level in levels]
         total = sum(m_values)
         for level, m_value in zip(levels, m_values, strict=True):
             trained = level.get("m_probability") is not None and level.get("u_probability") is not None
             level["m_probability"] = m_value / total
-            # A level never seen in training carries no evidence (Bayes factor 1).
+            # A level with no estimate at all carries no evidence (Bayes factor 1).
             level["u_probability"] = max(level["u_probability"], 1e-6) if trained else m_value / total
     return settings
 
@@ -494,15 +553,21 @@ def deduplicate(
     db_api = DuckDBAPI(connection)
     table = db_api.register(prepared, table_name="reports")
     linker = Linker(table, settings or build_settings(), log_level=None)
-    if settings is None:
+    reference = reference_model() if settings is None else None
+    if settings is None and (len(prepared) >= MIN_RECORDS_TO_TRAIN or reference is None):
         step("estimating the model without labels (prior, u by sampling, m by EM)")
         mark = time.perf_counter()
         _train(linker, len(prepared), seed)
-        regularised = _regularise(linker.misc.save_model_to_json())
+        regularised = _regularise(linker.misc.save_model_to_json(), reference)
         linker = Linker(table, regularised, log_level=None)
         timings["train"] = time.perf_counter() - mark
+    elif settings is None:
+        step(f"fewer than {MIN_RECORDS_TO_TRAIN} reports: using the reference model")
+        linker = Linker(table, _for_small_list(reference, len(prepared)), log_level=None)
     mark = time.perf_counter()
     step("scoring candidate pairs")
+    if not 0.0 < linker._settings_obj._probability_two_random_records_match < 1.0:
+        linker._settings_obj._probability_two_random_records_match = min(0.5, 1.0 / len(prepared))
     predictions = linker.inference.predict(threshold_match_probability=_SCORE_FLOOR)
     pairs = predictions.as_pandas_dataframe()
     timings["predict"] = time.perf_counter() - mark
