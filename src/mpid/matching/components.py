@@ -21,7 +21,8 @@ problem splits (docs/joint.md):
    ∝ ω^(remains placed) when ``placement_prior_odds`` ω is set.
 
 Pairs below the floor are treated as impossible, which is the only approximation; the report says
-which floor each component was solved at.
+which floor each component was solved at. (A degraded remains placed in a family as a reference is
+taken as observed, a/– for a single peak; its own dropout probability enters only its own table LR.)
 """
 
 from __future__ import annotations
