@@ -153,3 +153,21 @@ def test_enumeration_is_iterative_and_bounded():
     brute = enumerate_assignments(["A", "B", "C"], {"A": [STAR, "x", "y"], "B": [STAR, "x"], "C": ["y", STAR]})
     assert sorted(brute) == sorted({(a, b, c) for a in (STAR, "x", "y") for b in (STAR, "x") for c in ("y", STAR)
                                     if len({a, b, c} - {STAR}) == len([z for z in (a, b, c) if z != STAR])})
+
+
+def test_enumeration_equals_brute_force_on_random_pairings():
+    import itertools
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n_v, n_m = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        missing = [f"M{k}" for k in range(n_m)]
+        victims = [f"V{k}" for k in range(n_v)]
+        pairings = {v: [STAR] + [m for m in missing if rng.random() < 0.6] for v in victims}
+        brute = {
+            a for a in itertools.product(*(pairings[v] for v in victims))
+            if len([m for m in a if m != STAR]) == len({m for m in a if m != STAR})
+        }
+        rows = enumerate_assignments(victims, pairings)
+        assert len(rows) == len(set(rows)) == len(brute)
+        assert set(rows) == brute
