@@ -48,9 +48,10 @@ def seed_missing_persons(engine: Engine, n: int, *, seed: int = 1, batch: int = 
                                 "actor": "seed", "reason": "synthetic register", "at": now})
                 for r in by_person.get(p.person_id, []):
                     rp_rows.append({
-                        "missing_person_id": mp_id, "source_agency": r.source, "source_reference": r.record_id,
-                        "name_original": f"{r.family_name} {r.given_name}".strip(), "name_script": _SCRIPT.get(
-                            r.source, "Latn"), "patronymic_original": r.patronymic or None,
+                        "missing_person_id": mp_id, "source_agency": r.source,
+                        "source_reference": f"S{seed}-{r.record_id}",
+                        "name_original": f"{r.family_name} {r.given_name}".strip(),
+                        "name_script": _SCRIPT.get(r.source, "Latn"), "patronymic_original": r.patronymic or None,
                         "birth_date_original": r.birth_date or None, "sex_reported": Sex.UNKNOWN,
                         "region": p.region, "details": {}, "provenance": {"seeded": True, "seed": seed},
                         "created_at": now, "reported_on": None,

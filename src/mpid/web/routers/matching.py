@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from mpid.registry.errors import NotFoundError
 from mpid.registry.models import CandidateMatch, MatchRun, MissingPerson, Remains
@@ -28,7 +28,9 @@ api = APIRouter(prefix="/api/v1", tags=["matching"])
 
 def run_candidates(session: Session, run_id: int, limit: int = 500) -> list[dict[str, Any]]:
     """The run's candidates, strongest first, with remains code, case code and review state."""
-    other = select(Remains.code).where(Remains.id == CandidateMatch.other_remains_id).scalar_subquery()
+    other_remains = aliased(Remains)
+    other = (select(other_remains.code).where(other_remains.id == CandidateMatch.other_remains_id)
+             .correlate(CandidateMatch).scalar_subquery())
     rows = session.execute(
         select(CandidateMatch, Remains.code, MissingPerson.case_code, MissingPerson.full_name, other)
         .join(Remains, Remains.id == CandidateMatch.remains_id)
