@@ -394,6 +394,8 @@ def auto_merge_allowed(pairs: pd.DataFrame) -> pd.Series:
     of disappearance; the model's independence assumption then over-counts that shared
     family evidence. Two clearly different given names therefore always go to review.
     """
+    if "gamma_given_name" not in pairs:
+        return pd.Series(True, index=pairs.index)
     return pairs["gamma_given_name"] != 0
 
 
@@ -570,6 +572,9 @@ def deduplicate(
         linker._settings_obj._probability_two_random_records_match = min(0.5, 1.0 / len(prepared))
     predictions = linker.inference.predict(threshold_match_probability=_SCORE_FLOOR)
     pairs = predictions.as_pandas_dataframe()
+    if pairs.empty:
+        pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
+        pairs = pairs.astype({"match_weight": float, "match_probability": float})
     timings["predict"] = time.perf_counter() - mark
     trained = linker.misc.save_model_to_json()
     connection.close()
