@@ -206,3 +206,9 @@ def test_prefixed_namespace(tmp_path: Path) -> None:
     (record,) = parse_cmf(xml_file(tmp_path, doc))
     assert (record.sample_id, record.category, record.lab) == ("MP-1", "Missing Person", "LAB1")
     assert record.loci == {"D8S1179": ("13", "13")} and record.attributes["case_id"] == "K9"
+
+
+def test_write_refuses_control_characters(tmp_path: Path) -> None:
+    with pytest.raises(BadValueError, match="SPECIMENID 'S\\\\x01' holds a control character that XML cannot carry"):
+        write_cmf([ProfileRecord("S\x01", {"TH01": ("6", "7")}, "m")], tmp_path / "x.xml", source_lab="L",
+                  destination="D")

@@ -172,3 +172,9 @@ def test_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
     book.save(path)
     (row,) = parse_register_list(path, mapping={"No": "record_id"})
     assert row.line == 5 and row.fields["record_id"] == "1" and row.fields["sex"] == "F"
+
+
+def test_xlsx_writer_refuses_control_characters(tmp_path: Path) -> None:
+    row = RegisterRow(2, dict.fromkeys(REGISTER_FIELDS) | {"family_name": "A\x07"})
+    with pytest.raises(BadValueError, match="row 2: 'A\\\\x07' holds a control character that XLSX cannot carry"):
+        write_register_xlsx([row], tmp_path / "x.xlsx")

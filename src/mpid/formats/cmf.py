@@ -21,6 +21,7 @@ Writing puts each homozygote as one ``ALLELE`` (CODIS convention), so a partial 
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import datetime
@@ -56,6 +57,8 @@ CMF_SPECIMEN_CATEGORIES: tuple[str, ...] = (
     "Legal", "Multi-allelic Offender", "Other", "Population", "Proficiency", "Staff",
     "Suspect, Known", "Unreviewed Offender", "Victim, Known", "Volunteer",
 )
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # Canonical locus name -> the spelling the CMF schema enumerates.
 _CMF_LOCUS_NAMES = {"VWA": "vWA", "PENTA_D": "Penta D", "PENTA_E": "Penta E", "AMEL": "AMEL"}
@@ -199,6 +202,12 @@ def write_cmf(
             ET.SubElement(locus_node, "READINGDATETIME").text = when
             for allele in alleles:
                 ET.SubElement(ET.SubElement(locus_node, "ALLELE"), "ALLELEVALUE").text = allele
+    for element in root.iter():
+        for text in (element.text or "", *element.attrib.values()):
+            if _XML_ILLEGAL.search(text):
+                raise BadValueError(
+                    str(path), f"{element.tag} {text!r} holds a control character that XML cannot carry"
+                )
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     Path(path).write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n", encoding="utf-8")

@@ -104,6 +104,7 @@ _SEX = {
 }
 _SEX_LOOKUP = {label: code for code, labels in _SEX.items() for label in labels}
 _HEADER_SEARCH_ROWS = 10
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _DOTTED = re.compile(r"^(?:(\d{1,2})[./])?(\d{1,2})[./](\d{4})$")
 
@@ -342,6 +343,10 @@ def write_register_xlsx(
     from openpyxl.cell import WriteOnlyCell
 
     header, body = _header_and_cells(rows, headers, str(path))
+    for number, cells in enumerate([header, *body], start=1):  # checked before openpyxl starts writing
+        bad = next((c for c in cells if _XLSX_ILLEGAL.search(c)), None)
+        if bad is not None:
+            raise BadValueError(str(path), f"row {number}: {bad!r} holds a control character that XLSX cannot carry")
     workbook = openpyxl.Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet_name)
 
