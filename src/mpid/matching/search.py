@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -275,15 +278,39 @@ class MatchEngine(Protocol):
 
 
 class LocalEngine:
-    """One machine: blocks one after another, the kernel on numba threads."""
+    """One machine: blocks in worker processes (one per core), or in this process when ``workers`` is 1."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
 
     def map_blocks(self, blocks, markers, enc, settings, prior, progress=None):  # noqa: D102
-        out = []
-        for block in blocks:
-            out.append(search_family_block(block, markers, enc, settings, prior))
-            if progress is not None:
-                progress(len(block))
-        return out
+        if self.workers <= 1 or len(blocks) <= 1:
+            out = []
+            for block in blocks:
+                out.append(search_family_block(block, markers, enc, settings, prior))
+                if progress is not None:
+                    progress(len(block))
+            return out
+        results: list[list[Candidate]] = [[] for _ in blocks]
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_single_threaded) as pool:
+            futures = {
+                pool.submit(search_family_block, list(b), list(markers), enc, settings, prior): k
+                for k, b in enumerate(blocks)
+            }
+            for fut in as_completed(futures):
+                k = futures[fut]
+                results[k] = fut.result()
+                if progress is not None:
+                    progress(len(blocks[k]))
+        return results
+
+
+def _single_threaded() -> None:
+    """Worker processes share the cores among themselves: one numba thread each."""
+    import numba
+
+    numba.set_num_threads(1)
 
 
 def _engine(name: str) -> MatchEngine:
@@ -314,7 +341,7 @@ def blind_search(
     n_missing = len(families)
     prior = settings.prior if settings.prior is not None else (1.0 / n_missing if n_missing else 0.0)
     enc = encode_remains(remains, markers)
-    size = max(1, settings.family_block)
+    size = max(1, min(settings.family_block, -(-len(families) // max(1, getattr(engine, "workers", 1)))))
     blocks = [families[i:i + size] for i in range(0, len(families), size)]
     parts = engine.map_blocks(blocks, markers, enc, settings, prior, progress)
     cands = [c for part in parts for c in part]
