@@ -26,6 +26,7 @@ from mpid.genetics.mutation import MutationModel
 from mpid.genetics.pedigree import Pedigree
 from mpid.genetics.profiles import Genotype
 from mpid.matching.direct import direct_match, merge_samples, minimum_number_of_individuals
+from mpid.matching.policy import PolicySettings, Provenance, decide
 from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
 from mpid.matching.tables import FamilyInput
 from mpid.registry.lifecycle import CaseStatus
@@ -160,20 +161,9 @@ def build_problem(session: Session, settings: MatchSettings, data: MatchingInput
                            {"id": table.id, "name": table.name, "version": table.version})
 
 
-def _conclusion(lr: float, posterior: float, n_excl: int) -> str:
-    """ICMP-style category; the full decision policy lives in mpid.matching.policy when present."""
-    try:
-        from mpid.matching.policy import DecisionPolicy  # type: ignore[attr-defined]
-
-        return str(DecisionPolicy().classify(lr=lr, posterior=posterior, n_exclusions=n_excl).category)
-    except Exception:  # noqa: BLE001 - the policy module is optional here
-        if n_excl > 2:
-            return "excluded"
-        if posterior >= 0.9995 and lr >= 1e4:
-            return "identified"
-        if lr >= 1e3:
-            return "probable"
-        return "inconclusive"
+def _decision(remains: str, missing: str, lr: float, posterior: float, n_excl: int, provenance: Provenance) -> str:
+    """The policy's category for a candidate (mpid.matching.policy: ICMP 99.95 %, LR ≥ 10⁴, ≤ 2 exclusions)."""
+    return str(decide(remains, missing, lr, provenance, posterior=posterior, n_incompatible=n_excl).category)
 
 
 def run_matching(
@@ -212,6 +202,9 @@ def run_matching(
         ),
         progress=progress,
     )
+    provenance = Provenance.for_settings(
+        PolicySettings(), problem.frequency_table.get("name"), str(problem.frequency_table.get("version"))
+    )
     by_missing = {(f.family, f.missing): f for f in problem.families}
     remains_by_id = {r.remains_id: r for r in problem.remains}
     moved = 0
@@ -233,7 +226,8 @@ def run_matching(
                 n_exclusions=cand.n_exclusions,
                 n_loci_compared=cand.n_markers_compared,
                 per_locus={k: (None if v is None or math.isinf(v) else v) for k, v in per_locus.items()},
-                conclusion=_conclusion(cand.lr, cand.posterior, cand.n_exclusions),
+                conclusion=_decision(cand.remains_id, cand.missing, cand.lr, cand.posterior, cand.n_exclusions,
+                                     provenance),
                 rank=rank,
             )
         )
