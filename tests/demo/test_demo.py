@@ -33,7 +33,7 @@ def test_demo_leaves_scenario_truth_register_and_figures(demo_dir: Path) -> None
     assert register["references (donors)"] > 100
     assert register["remains"] == 44
     assert 25 <= register["individuals after re-association"] <= 44
-    assert register["candidates (blind, LR ≥ 10³)"] > 0
+    assert register["candidates (blind, LR ≥ 10²)"] > 0
     assert demo["deduplication"]["cases_merged"] > 40
     assert set(demo["times"]) >= {"simulate scenario", "import files", "deduplicate agency lists", "blind search",
                                   "re-association (direct)", "joint identification", "check against truth"}

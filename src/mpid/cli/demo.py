@@ -82,7 +82,7 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
     db_path = workdir / "mpid.sqlite"
     for stale in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
         stale.unlink(missing_ok=True)
-    settings = MatchSettings(mutation=DEMO_MUTATION)
+    settings = MatchSettings(threshold_lr=100.0, mutation=DEMO_MUTATION)
     out: dict[str, Any] = {"preset": preset, "seed": seed, "workdir": str(workdir)}
     with _Steps(console) as steps:
         def simulate(tick: Callable[[int, int], None]) -> Any:
@@ -132,7 +132,8 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
 
             with factory() as session, session.begin():
                 return run_joint_identification(session, settings, session.get(MatchRun, direct_id),
-                                                started_by="mpid demo", progress=tick)
+                                                session.get(MatchRun, blind_id), started_by="mpid demo",
+                                                progress=tick)
 
         try:
             outcome = steps.run("joint identification", joint)
@@ -154,7 +155,7 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
                 "remains with a profile": count(select(Sample.remains_id).join(Profile, Profile.sample_id == Sample.id)
                                                 .where(Sample.remains_id.is_not(None)).distinct().subquery()),
                 "individuals after re-association": direct_summary.get("n_individuals"),
-                "candidates (blind, LR ≥ 10³)": blind_summary.get("n_candidates"),
+                "candidates (blind, LR ≥ 10²)": blind_summary.get("n_candidates"),
                 "identified (joint, policy)": out["joint"].get("n_identified"),
             }
         out["blind_run"], out["direct_run"] = blind_id, direct_id

@@ -454,6 +454,7 @@ def run_joint_identification(
     session: Session,
     settings: Any,
     direct_run: Any,
+    blind_run: Any = None,
     *,
     policy: Any = None,
     started_by: str | None = None,
@@ -489,7 +490,7 @@ def run_joint_identification(
     from mpid.matching.components import Remains as JointRemains
     from mpid.matching.joint import STAR, JointSpaceTooLargeError, enumerate_assignments, posterior
     from mpid.matching.policy import PolicySettings, Provenance, decide_marginals
-    from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
+    from mpid.matching.search import Candidate, RemainsProfile, SearchSettings, blind_search
     from mpid.registry.models import CandidateMatch, MatchRun, Profile, Sample
     from mpid.registry.models import Remains as RemainsRow
     from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
@@ -526,10 +527,37 @@ def run_joint_identification(
         genotypes = {locus: _consensus(gs) for locus, gs in observed[rep].items()}
         sexes = {sex_of.get(m, 0) for m in members} - {0}
         individuals.append(RemainsProfile(rep, genotypes, sexes.pop() if len(sexes) == 1 else 0))
-    result = blind_search(individuals, problem.families, problem.markers,
-                          SearchSettings(threshold_lr=min(settings.threshold_lr, cs.lr_floor), prior=prior,
-                                         engine=settings.engine, family_block=settings.family_block),
-                          progress=(lambda n: progress(n, len(problem.families))) if progress else None)
+    search = SearchSettings(threshold_lr=min(settings.threshold_lr, cs.lr_floor), prior=prior,
+                            engine=settings.engine, family_block=settings.family_block)
+    if blind_run is not None and float(blind_run.settings.get("threshold_lr", math.inf)) <= search.threshold_lr:
+        # A lone remains is the individual: its pairs are the blind run's. Groups are searched again
+        # with their consensus profile, against the families any of their members was a candidate of.
+        key_of = {mp_id: key for key, mp_id in problem.missing_ids.items()}
+        by_remains: dict[str, list[Any]] = defaultdict(list)
+        for c in session.scalars(select(CandidateMatch).where(CandidateMatch.run_id == blind_run.id)):
+            key = key_of.get(c.missing_person_id)
+            if key is not None:
+                by_remains[id_to_code[c.remains_id]].append((key, c))
+        as_searched = {r.remains_id: r.genotypes for r in problem.remains}
+        reused = {r.remains_id for r in individuals
+                  if len(groups[r.remains_id]) == 1 and as_searched.get(r.remains_id) == r.genotypes}
+        candidates = []
+        for rep in sorted(reused):
+            for key, c in by_remains.get(rep, []):
+                if c.lr >= search.threshold_lr:
+                    family, missing = key.split("/", 1)
+                    candidates.append(Candidate(rep, family, missing, c.lr, c.n_exclusions or 0,
+                                                c.n_loci_compared or 0, prior, c.posterior or 0.0))
+        grouped = [r for r in individuals if r.remains_id not in reused]
+        wanted = {key.split("/", 1)[0] for r in grouped for m in groups[r.remains_id] for key, _c in by_remains[m]}
+        fams = [f for f in problem.families if f.family in wanted]
+        if grouped and fams:
+            candidates += blind_search(grouped, fams, problem.markers, search,
+                                       progress=(lambda n: progress(n, len(fams))) if progress else None).candidates
+    else:
+        candidates = blind_search(individuals, problem.families, problem.markers, search,
+                                  progress=(lambda n: progress(n, len(problem.families))) if progress
+                                  else None).candidates
     # Components over families (pedigree labels of missing persons must be unique to be placed).
     label_count = Counter(f.missing for f in problem.families)
     families: dict[str, ReferenceFamily] = {}
@@ -540,8 +568,8 @@ def run_joint_identification(
         if f.family not in families:
             families[f.family] = ReferenceFamily(f.family, f.pedigree, tuple(missing_of[f.family]), f.genotypes)
     edges = [CandidateEdge(c.remains_id, c.family, c.missing, c.lr, c.n_exclusions)
-             for c in result.candidates if label_count[c.missing] == 1]
-    pair_stats = {(c.remains_id, c.missing): (c.lr, c.n_exclusions) for c in result.candidates}
+             for c in candidates if label_count[c.missing] == 1]
+    pair_stats = {(c.remains_id, c.missing): (c.lr, c.n_exclusions) for c in candidates}
     joint_remains = {r.remains_id: JointRemains(r.remains_id, r.genotypes) for r in individuals}
     lik = PlacementLikelihood(families, joint_remains, problem.markers)
     log_odds = math.log(prior / (1.0 - prior)) if 0 < prior < 1 else 0.0
@@ -593,7 +621,8 @@ def run_joint_identification(
         settings={**settings.to_json(), "components": {k: getattr(cs, k) for k in cs.__dataclass_fields__},
                   "policy": {k: getattr(policy, k) for k in policy.__dataclass_fields__}},
         code_version=mpid.__version__, frequency_table_id=problem.frequency_table.get("id"),
-        inputs={"direct_run": direct_run.id, "n_individuals": len(individuals), "n_missing": len(problem.families),
+        inputs={"direct_run": direct_run.id, "blind_run": blind_run.id if blind_run is not None else None,
+                "n_individuals": len(individuals), "n_missing": len(problem.families),
                 "frequency_table": problem.frequency_table},
         started_by=started_by,
     )
@@ -615,9 +644,9 @@ def run_joint_identification(
             ))
     run.status = MatchRunStatus.FINISHED
     run.finished_at = datetime.now(UTC)
-    run.summary = {"prior": prior, "n_individuals": len(individuals), "n_candidates": len(result.candidates),
+    run.summary = {"prior": prior, "n_individuals": len(individuals), "n_candidates": len(candidates),
                    "n_components": n_components, "n_components_not_exact": n_not_exact,
                    "n_identified_individuals": identified}
     session.flush()
-    return JointOutcome(run.id, len(individuals), len(result.candidates), n_components, n_not_exact, identified,
+    return JointOutcome(run.id, len(individuals), len(candidates), n_components, n_not_exact, identified,
                         prior)
