@@ -19,7 +19,8 @@ and reports:
   the recovered missing with at least one parent, one child or two full siblings typed, and the
   same by kind of references;
 * the distribution of log10 LR of every true and every false (remains, missing person) pair of the
-  blind search (all pairs, not only candidates), as figures and as a plot (PNG).
+  blind search (all pairs, not only candidates; false pairs within one family — the remains of a
+  relative of the missing person — shown apart), as figures and as a plot (PNG).
 """
 
 from __future__ import annotations
@@ -247,8 +248,10 @@ def evaluate(
     r_person = [truth.remains_person.get(r.remains_id) for r in problem.remains]
     mp_person = [case_person.get(problem.missing_ids[f"{f.family}/{f.missing}"]) for f in problem.families]
     col_of_person: dict[str, int] = {p: j for j, p in enumerate(mp_person) if p is not None}
-    true_log, false_log = [], []
+    true_log, false_log, kin_log = [], [], []
     n_false_zero = 0
+    family_of_person = {pid: row.get("family_id") for pid, row in truth.persons.items()}
+    mp_family = [family_of_person.get(p or "") for p in mp_person]
     best_true: dict[str, tuple[float, int, int]] = {}  # person → (lr, remains index, exclusions)
     for i, person in enumerate(r_person):
         row = lrs[i]
@@ -262,6 +265,8 @@ def evaluate(
                     best_true[person] = (value, i, int(excl[i, j]) if np.isfinite(excl[i, j]) else 0)
             elif value > 0:
                 false_log.append(math.log10(value))
+                if person is not None and mp_family[j] and family_of_person.get(person) == mp_family[j]:
+                    kin_log.append(math.log10(value))
             else:
                 n_false_zero += 1
 
@@ -332,10 +337,11 @@ def evaluate(
         "lr_distribution": {
             "true_pairs": _summary(true_log),
             "false_pairs": {**_summary(false_log), "n_zero": n_false_zero},
+            "false_pairs_same_family": _summary(kin_log),
         },
     }
     if plot:
-        report["plot"] = str(_plot(root / PLOT_NAME, true_log, false_log, policy, prior))
+        report["plot"] = str(_plot(root / PLOT_NAME, true_log, false_log, kin_log, policy, prior))
     return report
 
 
@@ -364,8 +370,8 @@ def _summary(values: list[float | None]) -> dict[str, Any]:
     return out
 
 
-def _plot(path: Path, true_log: list[float | None], false_log: list[float], policy: PolicySettings,
-          prior: float | None) -> Path:
+def _plot(path: Path, true_log: list[float | None], false_log: list[float], kin_log: list[float],
+          policy: PolicySettings, prior: float | None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -381,6 +387,9 @@ def _plot(path: Path, true_log: list[float | None], false_log: list[float], poli
             color="tab:red")
     ax.hist(np.clip(t, bins[0], bins[-1]), bins=bins, alpha=0.6, label=f"true pairs (n = {len(t):,}; LR > 0)",
             color="tab:blue")
+    if kin_log:
+        ax.hist(np.clip(kin_log, bins[0], bins[-1]), bins=bins, histtype="step", linewidth=1.5, color="tab:orange",
+                label=f"false pairs within one family: a relative (n = {len(kin_log):,})")
     ax.set_yscale("log")
     ax.axvline(math.log10(policy.identify_lr), color="k", linestyle="--", linewidth=1,
                label=f"LR ≥ {policy.identify_lr:g}")
