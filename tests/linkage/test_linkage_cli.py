@@ -108,3 +108,45 @@ def test_quoted_fields_bom_extra_columns_and_semicolons(tmp_path: Path) -> None:
 def test_command_needs_input_and_output() -> None:
     result = CliRunner().invoke(app, ["dedupe"])
     assert result.exit_code != 0
+
+
+def test_review_queue_round_trip(report_list, tmp_path: Path) -> None:
+    path, reports = report_list
+    queue = tmp_path / "queue.json"
+    runner = CliRunner()
+    result = runner.invoke(app, ["dedupe", str(path), "--out", str(tmp_path / "c.csv"), "--queue", str(queue)])
+    assert result.exit_code == 0, result.output
+    listing = runner.invoke(app, ["dedupe-review", "list", str(queue), "--limit", "1"])
+    assert listing.exit_code == 0 and "open pairs" in listing.output
+
+    from mpid.linkage.review import JsonFileReviewStore, ReviewQueue
+
+    review = ReviewQueue(JsonFileReviewStore(queue))
+    first, second = review.pending()[:2]
+    assert "family name" in first.fields
+    accepted = runner.invoke(app, ["dedupe-review", "accept", str(queue), first.pair_id, "--by", "officer"])
+    assert accepted.exit_code == 0, accepted.output
+    merge_id = accepted.output.split(":")[0].strip()
+    rejected = runner.invoke(app, ["dedupe-review", "reject", str(queue), second.pair_id, "--by", "officer"])
+    assert rejected.exit_code == 0, rejected.output
+    again = runner.invoke(app, ["dedupe-review", "reject", str(queue), second.pair_id, "--by", "officer"])
+    assert again.exit_code == 1 and "already rejected" in again.output
+
+    out = tmp_path / "after.csv"
+    assert runner.invoke(app, ["dedupe-review", "export", str(queue), "--out", str(out)]).exit_code == 0
+    with out.open(encoding="utf-8") as handle:
+        after = {row["record_id"]: row["person_id"] for row in csv.DictReader(handle)}
+    assert after[first.record_id_l] == after[first.record_id_r]
+    assert len(after) == len(reports)
+
+    undone = runner.invoke(app, ["dedupe-review", "undo", str(queue), merge_id, "--by", "officer"])
+    assert undone.exit_code == 0, undone.output
+    review = ReviewQueue(JsonFileReviewStore(queue))
+    assert review.store.person_of(first.record_id_l) != review.store.person_of(first.record_id_r)
+    assert second.pair_id not in {p.pair_id for p in review.pending()}
+
+
+def test_review_of_a_file_that_is_no_queue(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.json", "[]")
+    result = CliRunner().invoke(app, ["dedupe-review", "list", str(path)])
+    assert result.exit_code == 2 and "not a review queue" in result.output

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
 
-__all__ = ["dedupe", "register"]
+__all__ = ["dedupe", "register", "review_app"]
 
+if TYPE_CHECKING:
+    from mpid.linkage.review import ReviewQueue
+
+T = TypeVar("T")
 _console = Console(stderr=True, soft_wrap=True)
 
 
@@ -31,6 +37,9 @@ def dedupe(
         None, "--model", help="Use this trained model (JSON from an earlier run) instead of training."),
     pairs_out: Path | None = typer.Option(
         None, "--pairs-out", help="Also write the candidate pairs (probability >= 0.2) with their fields."),
+    queue: Path | None = typer.Option(
+        None, "--queue", metavar="QUEUE.json",
+        help="Also write a review queue of the uncertain pairs, for `mpid dedupe-review`."),
     use_register: bool = typer.Option(
         False, "--register", help="Deduplicate the register's reports and feed the review queue."),
     seed: int = typer.Option(42, help="Seed of the random sampling used to estimate u."),
@@ -70,6 +79,13 @@ def dedupe(
     model_path.write_text(json.dumps(result.settings, indent=2, ensure_ascii=False), encoding="utf-8")
     if pairs_out is not None:
         result.pairs.to_csv(pairs_out, index=False, encoding="utf-8")
+    if queue is not None:
+        from mpid.linkage.review import JsonFileReviewStore, ReviewQueue, candidates_from_predictions
+
+        store = JsonFileReviewStore(queue, dict(zip(result.clusters["record_id"], result.clusters["person_id"],
+                                                    strict=True)))
+        queued = ReviewQueue(store).propose(candidates_from_predictions(result.pairs, records=records))
+        _console.print(f"{queued} uncertain pairs queued for review in {queue}", highlight=False)
     persons = result.clusters["person_id"].nunique()
     _console.print(
         f"{len(records)} reports → {persons} persons ({len(records) - persons} merged) at p ≥ {probability:g} "
@@ -88,6 +104,84 @@ def _dedupe_register(threshold: float, seed: int) -> None:
     _console.print(str(summary), highlight=False)
 
 
+review_app = typer.Typer(help="Review the duplicate pairs of a `mpid dedupe --queue` run: accept, reject, undo.",
+                         no_args_is_help=True)
+_QUEUE = typer.Argument(..., metavar="QUEUE.json", help="Queue written by `mpid dedupe --queue`.")
+_ACTOR = typer.Option(..., "--by", help="Who decides (recorded with the decision).")
+
+
+def _open_queue(path: Path) -> ReviewQueue:
+    from mpid.linkage.review import JsonFileReviewStore, ReviewError, ReviewQueue
+
+    try:
+        return ReviewQueue(JsonFileReviewStore(path))
+    except ReviewError as error:
+        _console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _decide(action: Callable[..., T], *arguments: str) -> T:
+    from mpid.linkage.review import ReviewError
+
+    try:
+        return action(*arguments)
+    except ReviewError as error:
+        _console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@review_app.command("list")
+def review_list(queue: Path = _QUEUE, limit: int = typer.Option(20, help="How many pairs to show.")) -> None:
+    """Show the open pairs, strongest evidence first, with their fields side by side."""
+    from rich.table import Table
+
+    review = _open_queue(queue)
+    pending = review.pending()
+    out = Console(soft_wrap=True)
+    for pair in pending[:limit]:
+        table = Table(title=f"{pair.pair_id}  weight {pair.match_weight:.1f}  p = {pair.match_probability:.3f}",
+                      title_justify="left")
+        table.add_column("field")
+        table.add_column(pair.record_id_l)
+        table.add_column(pair.record_id_r)
+        for label, (left, right) in pair.fields.items():
+            table.add_row(label, left, right)
+        out.print(table)
+    out.print(f"{len(pending)} open pairs")
+
+
+@review_app.command("accept")
+def review_accept(queue: Path = _QUEUE, pair_id: str = typer.Argument(...), actor: str = _ACTOR) -> None:
+    """Merge the two reports' cases (every report kept, undoable)."""
+    review = _open_queue(queue)
+    merge = _decide(review.accept, pair_id, actor)
+    Console().print(f"{merge.merge_id}: {merge.absorbed_person_id} merged into {merge.kept_person_id} "
+                    f"({len(merge.moved_report_ids)} reports moved)", highlight=False)
+
+
+@review_app.command("reject")
+def review_reject(queue: Path = _QUEUE, pair_id: str = typer.Argument(...), actor: str = _ACTOR) -> None:
+    """Record that the two reports are different people; the pair is not proposed again."""
+    _decide(_open_queue(queue).reject, pair_id, actor)
+    Console().print(f"{pair_id} rejected", highlight=False)
+
+
+@review_app.command("undo")
+def review_undo(queue: Path = _QUEUE, merge_id: str = typer.Argument(...), actor: str = _ACTOR) -> None:
+    """Reverse a merge: the moved reports return to their case and the pair is open again."""
+    merge = _decide(_open_queue(queue).undo, merge_id, actor)
+    Console().print(f"{merge.merge_id} undone", highlight=False)
+
+
+@review_app.command("export")
+def review_export(queue: Path = _QUEUE, out: Path = typer.Option(..., "--out", "-o", metavar="CLUSTERS.csv")) -> None:
+    """Write record_id, person_id as they stand after the decisions."""
+    from mpid.linkage.records import write_clusters_csv
+
+    write_clusters_csv(out, _open_queue(queue).store.clusters())
+
+
 def register(app: typer.Typer) -> None:
-    """Add the `dedupe` command to the mpid CLI."""
+    """Add `dedupe` and `dedupe-review` to the mpid CLI."""
     app.command("dedupe")(dedupe)
+    app.add_typer(review_app, name="dedupe-review")

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
@@ -23,6 +26,7 @@ import pandas as pd
 __all__ = [
     "CandidatePair",
     "InMemoryReviewStore",
+    "JsonFileReviewStore",
     "Merge",
     "PairStatus",
     "ReviewError",
@@ -40,6 +44,11 @@ SIDE_BY_SIDE = (
     ("birth year", "b_year"), ("birth month", "b_month"), ("birth day", "b_day"), ("birth place", "bp_key"),
     ("missing year", "m_year"), ("missing place", "mp_key"), ("source", "source"),
 )
+
+
+# The report fields as written, shown side by side when the input reports are at hand.
+ORIGINAL_FIELDS = ("source", "family_name", "given_name", "patronymic", "sex", "birth_date", "birth_place",
+                   "missing_date", "missing_place")
 
 
 class PairStatus:
@@ -172,6 +181,76 @@ class InMemoryReviewStore:
         self._merges[merge.merge_id] = merge
 
 
+def _time_text(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time_value(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+class JsonFileReviewStore(InMemoryReviewStore):
+    """A :class:`ReviewStore` kept in one JSON file: the queue of a CSV run (``mpid dedupe --queue``).
+
+    Every change is written back at once (to a temporary file, then renamed), so an officer's
+    decisions survive between commands.
+    """
+
+    def __init__(self, path: Path | str, person_of_report: Mapping[str, str] | None = None) -> None:
+        self.path = Path(path)
+        if person_of_report is not None:
+            super().__init__(person_of_report)
+            self._save()
+            return
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            super().__init__(document["person_of_report"])
+            for item in document["pairs"]:
+                pair = CandidatePair(**{**item, "fields": {k: tuple(v) for k, v in item["fields"].items()},
+                                        "decided_at": _time_value(item["decided_at"])})
+                self._pairs[pair.pair_id] = pair
+            for item in document["merges"]:
+                merge = Merge(**{**item, "moved_report_ids": tuple(item["moved_report_ids"]),
+                                 "decided_at": _time_value(item["decided_at"]),
+                                 "undone_at": _time_value(item["undone_at"])})
+                self._merges[merge.merge_id] = merge
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ReviewError(f"{self.path}: not a review queue file ({error})") from None
+
+    def _save(self) -> None:
+        document = {
+            "person_of_report": self._person_of,
+            "pairs": [{**{name: getattr(p, name) for name in CandidatePair.__slots__},
+                       "fields": {k: list(v) for k, v in p.fields.items()},
+                       "decided_at": _time_text(p.decided_at)} for p in self._pairs.values()],
+            "merges": [{**{name: getattr(m, name) for name in Merge.__slots__},
+                        "moved_report_ids": list(m.moved_report_ids), "decided_at": _time_text(m.decided_at),
+                        "undone_at": _time_text(m.undone_at)} for m in self._merges.values()],
+        }
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def move_reports(self, report_ids: Iterable[str], person_id: str) -> None:
+        """Attach reports to a case and save."""
+        super().move_reports(report_ids, person_id)
+        self._save()
+
+    def save_pair(self, pair: CandidatePair) -> None:
+        """Store a pair and save."""
+        super().save_pair(pair)
+        self._save()
+
+    def save_merge(self, merge: Merge) -> None:
+        """Store a merge and save."""
+        super().save_merge(merge)
+        self._save()
+
+    def clusters(self) -> list[tuple[str, str]]:
+        """(record_id, person_id) for every report, in the order they were loaded."""
+        return list(self._person_of.items())
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -182,13 +261,26 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def candidates_from_predictions(pairs: pd.DataFrame, *, floor: float = 0.2) -> list[CandidatePair]:
-    """Candidate pairs from the model's scored pairs (``DedupeResult.pairs``) at or above floor."""
+def candidates_from_predictions(pairs: pd.DataFrame, *, floor: float = 0.2,
+                                records: pd.DataFrame | None = None) -> list[CandidatePair]:
+    """Candidate pairs from the model's scored pairs (``DedupeResult.pairs``) at or above floor.
+
+    With ``records`` (the input reports) the fields side by side are the reports as the agencies
+    wrote them; without, the normalised keys the model compared.
+    """
+    originals: dict[str, dict[str, object]] = {}
+    if records is not None:
+        originals = {str(row["record_id"]): row for row in records.to_dict("records")}
     candidates = []
     for row in pairs.loc[pairs["match_probability"] >= floor].to_dict("records"):
-        fields = {label: (_text(row.get(f"{column}_l")), _text(row.get(f"{column}_r")))
-                  for label, column in SIDE_BY_SIDE if f"{column}_l" in row}
         left, right = str(row["record_id_l"]), str(row["record_id_r"])
+        if left in originals and right in originals:
+            fields = {column.replace("_", " "): (_text(originals[left].get(column)),
+                                                 _text(originals[right].get(column)))
+                      for column in ORIGINAL_FIELDS}
+        else:
+            fields = {label: (_text(row.get(f"{column}_l")), _text(row.get(f"{column}_r")))
+                      for label, column in SIDE_BY_SIDE if f"{column}_l" in row}
         candidates.append(CandidatePair(pair_key(left, right), left, right, float(row["match_weight"]),
                                         float(row["match_probability"]), fields))
     return candidates
