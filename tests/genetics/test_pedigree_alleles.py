@@ -50,7 +50,7 @@ def test_allele_nomenclature(text, allele):
     assert parse_allele(text) == allele
 
 
-@pytest.mark.parametrize("bad", ["", "?", "9.33", "-1", "abc", None])
+@pytest.mark.parametrize("bad", ["", "?", "9.33", "-1", "abc", None, "1e1", "1e5000", "nan", "inf"])
 def test_bad_alleles_are_refused(bad):
     with pytest.raises(AlleleError):
         parse_allele(bad)

@@ -115,10 +115,16 @@ def parse_allele(text: object) -> str:
     return _canonical_number(s, text)
 
 
+_NUMBER = re.compile(r"^\d{1,4}(?:\.\d{1,6})?$")
+
+
 def _canonical_number(s: str, original: object) -> str:
+    # Plain decimal notation only: "1e1" or "1e5000" are not allele calls.
+    if not _NUMBER.match(s):
+        raise AlleleError(f"not an allele: {original!r}")
     try:
         d = Decimal(s)
-    except InvalidOperation:
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
         raise AlleleError(f"not an allele: {original!r}") from None
     if not d.is_finite() or d < 0:
         raise AlleleError(f"not an allele: {original!r}")
