@@ -1,0 +1,180 @@
+"""Benchmark: the list, search and case pages with 10^5 missing persons, against 10^3 in the same run.
+
+    .venv/bin/python bench/web.py [--n 100000] [--baseline-n 1000] [--requests 150] [--seconds 60]
+                                  [--workdir DIR]
+
+For each register size the script seeds a SQLite register with synthetic cases
+(:func:`mpid.web.fixtures.seed_missing_persons`: names from ``mpid.simulate``, reports in
+Azerbaijani, Russian and English spelling) plus the F01 reference DVI case imported and
+blind-matched (so case pages with a pedigree and candidates are measured too), starts
+``mpid serve`` on a loopback port, signs in, warms up (the name index is built on the first
+search), then sends a bounded number of requests per page kind (at most ``--requests`` and
+``--seconds``) one at a time:
+
+* list:   ``/persons?page=K`` (K random, 50 rows a page, total count shown);
+* search: ``/persons?q=NAME`` (surnames in Latin, Azerbaijani and Cyrillic spelling);
+* case:   ``/persons/CODE`` (random seeded cases and the matched F01 cases).
+
+It prints the median and 95th percentile per page kind and register size, the ratio to the
+baseline, and whether the median is under the 100 ms target. Seeded registers are kept in
+``--workdir`` (default: a temporary directory) and reused when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+F01 = ROOT / "tests" / "refcases" / "F01_dvi_small_2fam_3vic.json"
+USER, PASSWORD = "bench", "bench password 12345"
+SEARCHES = ["Mamedov", "Məmmədov", "Мамедов", "Aliyev", "Əliyev", "Алиев", "Hasanov", "Гасанов", "Huseynov",
+            "Гусейнов", "Quliyev", "Kuliev", "Ismayilov", "Исмаилов", "Məmmədov Əli", "Jafarov", "Кязимов"]
+TARGET_MS = 100.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_register(path: Path, n: int) -> list[str]:
+    """Seed (once) and return case codes to visit."""
+    from sqlalchemy import select
+
+    from mpid.registry.db import make_engine, session_scope
+    from mpid.registry.migrate import prepare_database
+    from mpid.registry.models import CandidateMatch, MissingPerson
+    from mpid.security.auth import create_user
+    from mpid.security.models import User
+    from mpid.services.importing import import_file
+    from mpid.services.matching import run_matching
+    from mpid.web.fixtures import seed_missing_persons
+
+    engine = make_engine(f"sqlite:///{path}")
+    prepare_database(engine)
+    with session_scope(engine) as s:
+        seeded = s.scalar(select(MissingPerson.id).limit(1)) is not None
+    if not seeded:
+        started = time.perf_counter()
+        seed_missing_persons(engine, n, seed=1)
+        import_file(engine, "refcase", F01)
+        with session_scope(engine) as s:
+            run_matching(s, started_by="bench")
+            create_user(s, USER, PASSWORD, "dna_analyst")
+        print(f"  seeded {n:,} persons in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    with session_scope(engine) as s:
+        assert s.scalar(select(User.id).where(User.username == USER)) is not None
+        rng = random.Random(7)
+        top = s.scalar(select(MissingPerson.id).order_by(MissingPerson.id.desc()).limit(1)) or 1
+        ids = [rng.randint(1, top) for _ in range(400)]
+        codes = list(s.scalars(select(MissingPerson.case_code).where(MissingPerson.id.in_(ids))))
+        matched = list(s.scalars(select(MissingPerson.case_code).join(
+            CandidateMatch, CandidateMatch.missing_person_id == MissingPerson.id)))
+        total = s.query(MissingPerson).count()
+    engine.dispose()
+    return codes + matched * 10 if total else codes
+
+
+def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mpid")), "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--database", f"sqlite:///{path}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/login", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start: " + (proc.stderr.read().decode() if proc.stderr else ""))
+
+
+def measure(base: str, codes: list[str], requests: int, seconds: float, n_total: int) -> dict[str, list[float]]:
+    rng = random.Random(11)
+    pages = max(1, n_total // 50)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        login = client.post("/login", data={"username": USER, "password": PASSWORD})
+        assert login.status_code in (200, 303) and "mpid_session" in client.cookies, login.status_code
+        for url in ("/persons", "/persons?q=Mamedov", f"/persons/{codes[0]}"):  # warm-up (index build)
+            assert client.get(url).status_code == 200, url
+        kinds = {
+            "list": lambda: f"/persons?page={rng.randint(1, pages)}",
+            "search": lambda: "/persons?" + str(httpx.QueryParams({"q": rng.choice(SEARCHES)})),
+            "case": lambda: f"/persons/{rng.choice(codes)}",
+        }
+        out: dict[str, list[float]] = {}
+        for kind, make_url in kinds.items():
+            times: list[float] = []
+            stop = time.monotonic() + seconds
+            while len(times) < requests and time.monotonic() < stop:
+                url = make_url()
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+            out[kind] = times
+    return out
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--baseline-n", type=int, default=1_000)
+    parser.add_argument("--requests", type=int, default=150, help="at most this many requests per page kind")
+    parser.add_argument("--seconds", type=float, default=60.0, help="at most this long per page kind")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep seeded registers here")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mpid-bench-web-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict[str, list[float]]] = {}
+    for n in (args.baseline_n, args.n):
+        path = workdir / f"register-{n}.sqlite"
+        print(f"register of {n:,} missing persons: {path}", file=sys.stderr)
+        codes = prepare_register(path, n)
+        proc, base = start_server(path)
+        try:
+            results[n] = measure(base, codes, args.requests, args.seconds, n)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(f"\n{'page':8} {'persons':>9} {'requests':>9} {'median ms':>10} {'p95 ms':>8} {'× baseline':>11}")
+    ok = True
+    for kind in ("list", "search", "case"):
+        base_median = statistics.median(results[args.baseline_n][kind])
+        for n in (args.baseline_n, args.n):
+            times = results[n][kind]
+            median = statistics.median(times)
+            ratio = median / base_median if base_median else float("nan")
+            print(f"{kind:8} {n:>9,} {len(times):>9} {median:>10.1f} {p95(times):>8.1f} {ratio:>11.2f}")
+        target_median = statistics.median(results[args.n][kind])
+        passed = target_median < TARGET_MS
+        ok &= passed
+        print(f"{'':8} target: median under {TARGET_MS:.0f} ms with {args.n:,} persons: {'yes' if passed else 'NO'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
