@@ -622,6 +622,7 @@ def _batch_lumped(
     ns = 2 * nt + 3
     sx, sy, sr = 0, 1, 2  # probe alleles X, Y and the rest R; observed alleles from slot 3
     indexes = [{a: i for i, a in enumerate(m.alleles)} for m in markers]
+    rarest = [[int(a) for a in np.argsort(m.freqs, kind="stable") if m.freqs[a] > 0] for m in markers]
     rows: list[tuple[int, int, np.ndarray, int, int]] = []
     freqs_small = []
     pairs_small = []
@@ -634,17 +635,17 @@ def _batch_lumped(
             full_pairs = [(idx[g[0]], idx[g[1]]) for g in gts]
         except KeyError as exc:
             raise KeyError(f"family {fam.family}, marker {marker.name}: allele {exc} not in the table") from None
-        obs = np.unique(np.array(full_pairs).ravel())
+        obs_list = sorted({a for pair in full_pairs for a in pair})
         f = marker.freqs
-        unobs = np.setdiff1d(np.flatnonzero(f > 0), obs)
-        if unobs.size < 2:  # almost every allele observed: the full computation is small anyway
+        # The two rarest unobserved alleles with a positive frequency serve as probes.
+        probes = [a for a in rarest[mi] if a not in obs_list][:2]
+        if len(probes) < 2:  # almost every allele observed: the full computation is small anyway
             at = {labels[i]: g for i, g in zip(typed, gts, strict=True)}
-            at = {lab: g for lab, g in at.items()}
             per_family[k][marker.name] = _full_marker_table(fam, marker, labels, roles, at)
             continue
-        order = unobs[np.argsort(f[unobs], kind="stable")]
-        px, py = int(order[0]), int(order[1])
-        slot = {int(a): 3 + j for j, a in enumerate(obs)}
+        px, py = probes
+        obs = np.array(obs_list, dtype=np.int64)
+        slot = {a: 3 + j for j, a in enumerate(obs_list)}
         fs = np.zeros(ns)
         fs[3: 3 + obs.size] = f[obs]
         fs[sx], fs[sy] = f[px], f[py]
