@@ -235,9 +235,8 @@ def _missing_label(label: str) -> str:
     return label if label.startswith("Missing") else f"Missing {label}"
 
 
-# pedmut model names → Familias model names (Familias' "stepwise" differs from pedmut's).
+# pedmut model names → Familias model names (pedmut's stepwise is Familias' extended stepwise).
 _PEDMUT_TO_FAMILIAS = {"equal": "equal", "proportional": "proportional", "stepwise": "stepwise_extended"}
-_FAMILIAS_TO_PEDMUT = {"equal": "equal", "proportional": "proportional", "stepwise_extended": "stepwise"}
 
 
 def _familias_model(models: dict[str, Any] | None, locus: str, sex: str) -> FamiliasMutationModel:
@@ -245,7 +244,7 @@ def _familias_model(models: dict[str, Any] | None, locus: str, sex: str) -> Fami
     if not entry or sex not in entry:
         return FamiliasMutationModel("equal", 0.0)
     params = entry[sex]
-    name = params["model"] if entry.get("convention") == "familias" else _PEDMUT_TO_FAMILIAS.get(params["model"])
+    name = params.get("familias_model") or _PEDMUT_TO_FAMILIAS.get(params["model"])
     if name is None:
         raise RegisterError(f"mutation model {params['model']!r} at {locus} has no Familias equivalent", field=locus)
     return FamiliasMutationModel(
@@ -262,24 +261,18 @@ def _refcase_mutation(models: dict[str, Any] | None, locus: str, alleles: dict[s
         return None
     out: dict[str, Any] = {}
     for sex in ("female", "male"):
-        params = dict(entry[sex])
-        if entry.get("convention") == "familias":
-            model = _FAMILIAS_TO_PEDMUT.get(params["model"])
-            if model is None:
-                raise RegisterError(
-                    f"Familias mutation model {params['model']!r} at {locus} has no pedmut equivalent", field=locus
-                )
-            params["model"] = model
-            if model != "stepwise":
-                params["rate2"] = params["range"] = None
-        matrix = mutation_matrix(
-            params["model"],
-            list(alleles),
-            np.array(list(alleles.values())),
-            params.get("rate") or 0.0,
-            params.get("rate2"),
-            params.get("range"),
-        )
+        params = {k: entry[sex].get(k) for k in ("model", "rate", "rate2", "range")}
+        try:
+            matrix = mutation_matrix(
+                params["model"],
+                list(alleles),
+                np.array(list(alleles.values())),
+                params.get("rate") or 0.0,
+                params.get("rate2"),
+                params.get("range"),
+            )
+        except ValueError as exc:
+            raise RegisterError(f"mutation model at {locus}: {exc}", field=locus) from None
         out[sex] = {**params, "matrix": matrix.tolist()}
     return out
 

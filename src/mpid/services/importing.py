@@ -456,14 +456,32 @@ def _familias_alleles(locus: str, alleles: Sequence[str]) -> list[str]:
     return out
 
 
+# Familias model names → pedmut names (Familias' stepwise models are pedmut's stepwise with
+# rate2 = 0 or with its own rate2; the stationary variant has no pedmut equivalent).
+_FAMILIAS_MODEL_TO_PEDMUT = {
+    "equal": "equal",
+    "proportional": "proportional",
+    "stepwise": "stepwise",
+    "stepwise_extended": "stepwise",
+}
+
+
 def _familias_mutation(locus: Any) -> dict[str, dict[str, Any]] | None:
-    """A Familias locus' models as stored ({} when neither sex mutates); Familias model names are kept."""
+    """A Familias locus' models in pedmut terms (``familias_model`` keeps the original); None if none mutates."""
     models = {}
     for sex, model in (("female", locus.female_model), ("male", locus.male_model)):
-        models[sex] = {"model": model.model, "rate": model.rate, "rate2": model.rate2, "range": model.range}
+        name = _FAMILIAS_MODEL_TO_PEDMUT.get(model.model, model.model)
+        stepwise = name == "stepwise"
+        models[sex] = {
+            "model": name,
+            "rate": model.rate,
+            "rate2": (model.rate2 or 0.0) if stepwise else None,
+            "range": (model.range or 0.0) if stepwise else None,
+            "familias_model": model.model,
+        }
     if all(not m["rate"] for m in models.values()):
         return None
-    return {**models, "convention": "familias"}
+    return models
 
 
 def _apply_familias(run: _ImportRun, project: FamiliasProject) -> None:
