@@ -11,21 +11,27 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from mpid.registry.errors import RegisterError
 from mpid.registry.models import (
     CandidateMatch,
     CaseStatus,
     DatePrecision,
     Donor,
     Family,
+    Identification,
     MissingPerson,
+    Notification,
+    NotificationChannel,
     PedigreePerson,
     Remains,
     Sex,
 )
 from mpid.registry.repositories import get_missing_person
+from mpid.security.audit import AuditAction, append_audit
 from mpid.security.auth import hash_case_secret, new_case_secret
 from mpid.security.roles import Permission
 from mpid.services.intake import ReportInput, register_report
+from mpid.services.lifecycle import move_case
 from mpid.services.references import RELATIONSHIPS, ConsentInput, add_donor
 from mpid.services.review import candidate_state
 from mpid.web.deps import Caller, CallerDep, SessionDep, check_csrf
@@ -61,6 +67,8 @@ def list_cases(
     allowed = case_filter(caller)
     conditions = [allowed]
     if status:
+        if status not in {s.value for s in CaseStatus}:
+            raise RegisterError(f"unknown status {status!r}", field="status")
         conditions.append(MissingPerson.status == CaseStatus(status))
     offset = (page - 1) * page_size
     if q and q.strip():
@@ -194,11 +202,15 @@ def new_person_page(request: Request, caller: CallerDep) -> Response:
 def _create_case(request: Request, session: Session, caller: Caller, data: MissingPersonCreate) -> tuple[
         MissingPerson, str]:
     caller.require(Permission.MISSING_PERSON_WRITE)
-    report = ReportInput(**{**data.model_dump(), "full_name": data.full_name or data.name_original})
+    script = "Cyrl" if any("\u0400" <= ch <= "\u04ff" for ch in data.name_original) else "Latn"
+    report = ReportInput(**{**data.model_dump(), "full_name": data.full_name or data.name_original,
+                            "name_script": script})
     person = register_report(session, report, actor=caller.username)
     secret = new_case_secret()
     person.case_secret_hash = hash_case_secret(secret, request.app.state.settings.auth_policy)
     session.flush()
+    append_audit(session, actor=caller.principal, action=AuditAction.RECORD_CREATE, object_type="missing_person",
+                 object_id=person.case_code, details={"source_agency": data.source_agency})
     session.commit()
     request.app.state.name_index.add(person.id, [person.full_name, data.name_original], session)
     return person, secret
@@ -261,6 +273,31 @@ async def add_donor_page(
     return RedirectResponse(f"/persons/{case_code}#donors", status_code=303)
 
 
+@pages.post("/persons/{case_code}/notifications")
+async def notify_family_page(
+    request: Request, session: SessionDep, caller: CallerDep, case_code: str,
+    channel: Annotated[NotificationChannel, Form()] = NotificationChannel.LIAISON_OFFICER,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Record that the family was told of the identification (the case moves to family_notified)."""
+    await check_csrf(request, caller)
+    caller.require(Permission.NOTIFICATION_SEND)
+    person = get_missing_person(session, case_code)
+    ensure_case_visible(caller, person)
+    identification = session.scalars(select(Identification).where(Identification.missing_person_id == person.id)
+                                     .order_by(Identification.id.desc())).first()
+    if identification is None:
+        raise RegisterError(f"case {case_code} has no identification to notify", field="case_code")
+    session.add(Notification(missing_person_id=person.id, identification_id=identification.id, channel=channel,
+                             notified_by=caller.username, note=note or None))
+    move_case(session, person, CaseStatus.FAMILY_NOTIFIED, actor=caller.username,
+              reason=f"family notified ({channel.value})")
+    append_audit(session, actor=caller.principal, action=AuditAction.RECORD_CREATE, object_type="notification",
+                 object_id=person.case_code, details={"channel": channel.value})
+    session.commit()
+    return RedirectResponse(f"/persons/{case_code}#history", status_code=303)
+
+
 def _add_donor(session: Session, caller: Caller, case_code: str, body: DonorCreate) -> Donor:
     caller.require(Permission.DONOR_WRITE)
     caller.require(Permission.CONSENT_WRITE)
@@ -271,8 +308,6 @@ def _add_donor(session: Session, caller: Caller, case_code: str, body: DonorCrea
         court_use=body.court_use,
     )
     donor = add_donor(session, person, body.relationship, sex=body.sex, consent=consent, actor=caller.username)
-    from mpid.security.audit import AuditAction, append_audit
-
     append_audit(session, actor=caller.principal, action=AuditAction.RECORD_CREATE, object_type="donor",
                  object_id=donor.pseudonym, details={"case": person.case_code, "relationship": body.relationship})
     session.commit()
