@@ -144,3 +144,27 @@ def test_mutation_matrix_rows_sum_to_one(model, rate, freqs):
     m = mutation_matrix(model, ALLELES, f, rate, 1e-5, 0.5)
     assert np.allclose(m.sum(axis=1), 1.0, rtol=0, atol=1e-14)
     assert np.all(m >= 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.sampled_from(sorted(PEDIGREES)), freqs=st.lists(st.floats(0.05, 1.0), min_size=4, max_size=4),
+       data=st.data(), theta=st.floats(0.001, 0.2))
+def test_theta_by_partitions_equals_theta_on_the_grid(shape, freqs, data, theta):
+    """The two exact θ algorithms (set partitions; tensor over founder alleles) agree."""
+    from mpid.genetics import likelihood as lk
+
+    ped = Pedigree.from_records(PEDIGREES[shape])
+    typed = data.draw(st.lists(st.sampled_from(ped.labels), unique=True, min_size=1, max_size=3))
+    gts = {p: data.draw(genotype) for p in typed}
+    marker = marker_with(freqs)
+    for comp in ped.components():
+        sub = ped.subset(comp)
+        here = {p: g for p, g in gts.items() if p in sub.labels}
+        if not here:
+            continue
+        space = lk.allele_space(marker, {a for g in here.values() for a in g if a is not None}, False)
+        idx = space.index
+        w = {i: lk.genotype_weights(here[lab], idx, space.n) for i, lab in enumerate(sub.labels) if lab in here}
+        grid = lk._theta_likelihood_tensor(sub, space, w, theta, max_size=10**7)
+        parts = lk._theta_likelihood(sub, space, w, theta)
+        assert grid == pytest.approx(parts, rel=1e-12)

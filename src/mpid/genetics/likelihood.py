@@ -321,6 +321,40 @@ def _set_partitions(n: int) -> Iterator[list[int]]:
             return
 
 
+def _theta_likelihood_tensor(
+    ped: Pedigree, space: AlleleSpace, weights: Mapping[int, np.ndarray], theta: float, max_size: int
+) -> float | None:
+    """Balding–Nichols likelihood as Σ_a P_BN(a) · R(a) over all founder alleles a at once.
+
+    R is the contraction of everything but the founder priors, kept open over the founder
+    allele variables (typed founders' variables range over their own alleles only); P_BN is
+    the sequential draw of §5 evaluated on the same grid. Returns None when the grid would
+    exceed ``max_size`` entries (the caller then sums over set partitions instead).
+    """
+    specs = pedigree_factor_specs(ped, space, weights, founder_priors=False)
+    dom = variable_domains(len(ped), space.n, weights)
+    fvars = [v for i in ped.founders for v in (2 * int(i), 2 * int(i) + 1)]
+    size = 1
+    for v in fvars:
+        size *= dom[v].size
+    if size > max_size:
+        return None
+    r = np.asarray(contract(slice_factors(specs, dom), tuple(fvars)))
+    k = len(fvars)
+    prob = np.ones(r.shape)
+    values = []
+    for j, v in enumerate(fvars):
+        shape = [1] * k
+        shape[j] = dom[v].size
+        vals = dom[v].reshape(shape)
+        count = np.zeros(r.shape)
+        for earlier in values:
+            count = count + (earlier == vals)
+        prob = prob * (theta * count + (1.0 - theta) * space.freqs[vals]) / (1.0 + (j - 1) * theta)
+        values.append(vals)
+    return float(np.sum(r * prob))
+
+
 def _theta_likelihood(
     ped: Pedigree, space: AlleleSpace, weights: Mapping[int, np.ndarray], theta: float
 ) -> float:
@@ -399,7 +433,8 @@ def _component_likelihood(
                 genotypes[label], idx, space.n, dropout=dropout.get(label, 0.0), silent_index=space.silent_index
             )
     if theta > 0:
-        return _theta_likelihood(sub, space, weights, theta)
+        tensor = _theta_likelihood_tensor(sub, space, weights, theta, max_size=2_000_000)
+        return tensor if tensor is not None else _theta_likelihood(sub, space, weights, theta)
     factors, _ = pedigree_factors(sub, space, weights)
     return float(contract(factors))
 
