@@ -251,3 +251,18 @@ def test_security_headers(app):
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-store"
     _ = Site
+
+
+def test_deep_pages_are_the_same_from_either_end(app, login):
+    from mpid.web.fixtures import seed_missing_persons
+
+    seed_missing_persons(app.state.engine, 230, seed=4)
+    officer = login("officer")
+    seen: list[str] = []
+    for page in range(1, 6):
+        html = officer.get("/persons", params={"page": page}).text
+        seen += re.findall(r'<a href="/persons/(MP-[^"]+)"', html)
+    assert len(seen) == 230 == len(set(seen))
+    numbers = [int(code.rsplit("-", 1)[1]) for code in seen]
+    assert numbers == sorted(numbers, reverse=True)
+    assert officer.get("/persons", params={"page": 9}).status_code == 200

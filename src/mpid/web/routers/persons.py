@@ -88,6 +88,14 @@ def list_cases(
         by_id = {r.id: r for r in rows}
         return [by_id[i] for i in wanted if i in by_id], total
     total = int(session.scalar(select(func.count()).select_from(MissingPerson).where(*conditions)) or 0)
+    if offset > total // 2:
+        # Deep pages: walk from the other end (an OFFSET costs a step per skipped row).
+        size = max(0, min(page_size, total - offset))
+        from_end = max(0, total - offset - size)
+        rows = session.scalars(
+            select(MissingPerson).where(*conditions).order_by(MissingPerson.id.asc()).offset(from_end).limit(size)
+        ).all()
+        return list(reversed(rows)), total
     rows = session.scalars(
         select(MissingPerson).where(*conditions).order_by(MissingPerson.id.desc()).offset(offset).limit(page_size)
     ).all()
