@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from mpid.formats.refcase import KINSHIP_CATEGORIES, RefcaseError, load_refcase
+from mpid.cli._case import compute_case, print_case_json
+from mpid.formats.refcase import KINSHIP_CATEGORIES, Refcase, RefcaseError
 from mpid.formats.refcase_results import direct_match_results, kinship_results
 
 
@@ -28,23 +28,17 @@ def kinship(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON in the case's 'expected' layout."),
 ) -> None:
     """Compute the likelihood of every hypothesis and the LRs of a kinship or direct-match case."""
-    try:
-        case = load_refcase(case_file)
+
+    def compute(case: Refcase) -> dict[str, Any]:
         if case.category in KINSHIP_CATEGORIES:
-            result = kinship_results(case)
-        elif case.category == "direct_match":
-            result = direct_match_results(case)
-        else:
-            raise RefcaseError("category", f"{case.category!r} cases are computed by `mpid match`", str(case_file))
-    except (RefcaseError, ValueError, KeyError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except OSError as exc:
-        typer.echo(f"error: cannot read {case_file}: {exc.strerror}", err=True)
-        raise typer.Exit(2) from None
+            return kinship_results(case)
+        if case.category == "direct_match":
+            return direct_match_results(case)
+        raise RefcaseError("category", f"{case.category!r} cases are computed by `mpid match`", str(case_file))
+
+    case, result = compute_case(case_file, compute)
     if as_json:
-        json.dump({"case_id": case.case_id, "category": case.category, "expected": result}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_case_json(case, result)
         return
     console = Console()
     console.print(f"[bold]{case.case_id}[/] ({case.category}, {len(case.markers)} markers, θ = {case.theta})")

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mpid.formats.refcase import Refcase, RefcaseError, load_refcase
+from mpid.cli._case import compute_case, print_case_json
+from mpid.formats.refcase import Refcase, RefcaseError
 from mpid.formats.refcase_results import json_number
 from mpid.genetics.likelihood import marker_likelihood
 from mpid.matching.search import RemainsProfile, pairwise_matrices
@@ -88,8 +89,8 @@ def match(
     if case_file is None:
         _match_register(database, threshold, prior, engine, direct, as_json)
         return
-    try:
-        case = load_refcase(case_file)
+
+    def compute(case: Refcase) -> dict[str, Any]:
         if case.category != "dvi":
             raise RefcaseError("category", f"`mpid match` takes 'dvi' cases; use `mpid kinship` for {case.category!r}",
                                str(case_file))
@@ -98,15 +99,11 @@ def match(
             from mpid.matching.joint import joint_results
 
             result.update(joint_results(case))
-    except (RefcaseError, ValueError, KeyError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except OSError as exc:
-        typer.echo(f"error: cannot read {case_file}: {exc.strerror}", err=True)
-        raise typer.Exit(2) from None
+        return result
+
+    case, result = compute_case(case_file, compute)
     if as_json:
-        json.dump({"case_id": case.case_id, "category": case.category, "expected": result}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_case_json(case, result)
         return
     console = Console()
     missing = [m for f in case.families for m in f.missing]

@@ -343,17 +343,7 @@ def _batched_joint(
 
     def take(arr: np.ndarray, lead: np.ndarray, vs: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
         """Per-element factor: row ``lead[e]`` of ``arr``, sliced by the typed domains."""
-        nd = len(vs) + 1
-        idx: list[np.ndarray] = [lead.reshape((bsz,) + (1,) * len(vs))]
-        for k, v in enumerate(vs):
-            shape = [1] * nd
-            if v in dom_b:
-                shape[0] = bsz
-                shape[k + 1] = 2
-                idx.append(dom_b[v].reshape(shape))
-            else:
-                shape[k + 1] = n
-                idx.append(full.reshape(shape))
+        idx = [lead.reshape((bsz,) + (1,) * len(vs)), *_domain_index(vs, dom_b, n, bsz)]
         return (BATCH,) + vs, arr[tuple(idx)]
 
     factors = []
@@ -400,10 +390,8 @@ def _batched_joint(
     )
 
 
-def _shared(arr: np.ndarray, vs: tuple[int, ...], dom_b: dict[int, np.ndarray], n: int, bsz: int):
-    """A factor shared by all elements, sliced by the typed persons' per-element domains."""
-    if not any(v in dom_b for v in vs):
-        return vs, arr
+def _domain_index(vs: tuple[int, ...], dom_b: dict[int, np.ndarray], n: int, bsz: int) -> list[np.ndarray]:
+    """Broadcastable index arrays (batch axis first) selecting each variable's per-element domain."""
     idx = []
     nd = len(vs) + 1
     for k, v in enumerate(vs):
@@ -415,7 +403,20 @@ def _shared(arr: np.ndarray, vs: tuple[int, ...], dom_b: dict[int, np.ndarray], 
         else:
             shape[k + 1] = n
             idx.append(np.arange(n).reshape(shape))
-    return (BATCH,) + vs, arr[tuple(idx)]
+    return idx
+
+
+def _shared(arr: np.ndarray, vs: tuple[int, ...], dom_b: dict[int, np.ndarray], n: int, bsz: int):
+    """A factor shared by all elements, sliced by the typed persons' per-element domains."""
+    if not any(v in dom_b for v in vs):
+        return vs, arr
+    return (BATCH,) + vs, arr[tuple(_domain_index(vs, dom_b, n, bsz))]
+
+
+def _uninformative(marker: Marker) -> MarkerTable:
+    """The table of a marker at which no reference is typed: T ≡ 1."""
+    ones = np.ones(n_genotypes(len(marker.alleles) + 1))
+    return MarkerTable(marker.name, tuple(marker.alleles) + (REST,), ones, np.zeros(ones.size, bool), 1.0)
 
 
 def canonical_shape(ped: Pedigree, missing: str, typed: set[str]) -> tuple[tuple, Pedigree, list[str]]:
@@ -547,11 +548,7 @@ def _batch_elements(
     em = np.array([mi for _, mi, _ in elements], dtype=np.int64)
     if not typed:
         for k, mi, _ in elements:
-            marker = markers[mi]
-            n = len(marker.alleles) + 1
-            ones = np.ones(n_genotypes(n))
-            labels = tuple(marker.alleles) + (REST,)
-            per_family[k][marker.name] = MarkerTable(marker.name, labels, ones, np.zeros(ones.size, bool), 1.0)
+            per_family[k][markers[mi].name] = _uninformative(markers[mi])
         return
     pairs = np.empty((len(elements), len(typed), 2), dtype=np.int64)
     indexes = [{a: i for i, a in enumerate(m.alleles)} for m in markers]
@@ -614,10 +611,7 @@ def _batch_lumped(
     nt = len(typed)
     if not typed:
         for k, mi, _ in elements:
-            marker = markers[mi]
-            ones = np.ones(n_genotypes(len(marker.alleles) + 1))
-            labels = tuple(marker.alleles) + (REST,)
-            per_family[k][marker.name] = MarkerTable(marker.name, labels, ones, np.zeros(ones.size, bool), 1.0)
+            per_family[k][markers[mi].name] = _uninformative(markers[mi])
         return
     ns = 2 * nt + 3
     sx, sy, sr = 0, 1, 2  # probe alleles X, Y and the rest R; observed alleles from slot 3
