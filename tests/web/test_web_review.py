@@ -111,3 +111,24 @@ def test_report_pdf_text_has_the_statistics(matched):
     assert report.loci and report.references and report.combined_lr > 1e6
     assert "combined (product over loci)" in html and "ENFSI" in html and "frequency table" in html
     assert pdf[:4] == b"%PDF"
+
+
+def test_withdrawn_consent_hides_the_donor_genotypes_in_the_report(matched, login):
+    from datetime import date
+
+    from mpid.registry.models import Donor
+    from mpid.services.references import withdraw_consent
+
+    cid = _top_candidate(matched)
+    before = login("reviewer1").get(f"/review/{cid}/report").text
+    with session_scope(matched.state.engine) as s:
+        donors = s.scalars(select(Donor)).all()
+        pseudonym = next(d.pseudonym for d in donors if d.pseudonym in before)
+        withdraw_consent(s, pseudonym, date(2025, 1, 1), "family asked")
+    after = login("reviewer1").get(f"/review/{cid}/report").text
+    assert f"Genotypes not shown (consent): {pseudonym}" in after
+    assert f"<th>{pseudonym}" not in after and f"<th>{pseudonym}" in before
+    with session_scope(matched.state.engine) as s:
+        barcode = next(x.barcode for d in s.scalars(select(Donor)) if d.pseudonym == pseudonym for x in d.samples)
+    sample = login("analyst").get(f"/api/v1/samples/{barcode}").json()
+    assert "profiles" not in sample

@@ -11,6 +11,7 @@ the settings and code versions of the run, and who confirmed it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ import mpid
 from mpid.matching.policy import verbal_scale
 from mpid.registry.models import (
     CandidateMatch,
+    Donor,
     Family,
     FrequencyTable,
     Identification,
@@ -128,8 +130,14 @@ def _genotype_text(values: list[str | None] | None) -> str:
 
 
 def build_match_report(session: Session, candidate: CandidateMatch | int, *, generated_by: str | None = None,
-                       pedigree_svg: str | None = None) -> MatchReport:
-    """Gather the report of a remains–missing-person candidate from the register."""
+                       pedigree_svg: str | None = None,
+                       donor_visible: Callable[[Donor], bool] | None = None) -> MatchReport:
+    """Gather the report of a remains–missing-person candidate from the register.
+
+    ``donor_visible`` decides, per donor, whether the reader may see that donor's genotypes
+    (the web app passes the consent decision of :func:`mpid.security.consent.donor_access`);
+    donors it refuses are listed in ``extra["withheld_references"]`` by pseudonym only.
+    """
     cand = candidate if isinstance(candidate, CandidateMatch) else get_by_id(session, CandidateMatch, candidate)
     if cand.missing_person_id is None:
         raise ValueError("a DNA match report is for a remains–missing-person candidate")
@@ -140,6 +148,7 @@ def build_match_report(session: Session, candidate: CandidateMatch | int, *, gen
         session, remains_id=remains.id)
     family_code = None
     references: list[ReferenceUsed] = []
+    withheld: list[str] = []
     if person.pedigree_person is not None:
         family = session.get(Family, person.pedigree_person.family_id)
         family_code = family.code if family else None
@@ -150,6 +159,9 @@ def build_match_report(session: Session, candidate: CandidateMatch | int, *, gen
         for m in members:
             profile = _best_profile(session, donor_id=m.donor_id)
             if profile is None or m.donor is None:
+                continue
+            if donor_visible is not None and not donor_visible(m.donor):
+                withheld.append(m.donor.pseudonym)
                 continue
             references.append(ReferenceUsed(
                 pseudonym=m.donor.pseudonym, relationship=m.donor.stated_relationship, label=m.label,
@@ -185,7 +197,7 @@ def build_match_report(session: Session, candidate: CandidateMatch | int, *, gen
         conclusion=cand.conclusion, n_exclusions=cand.n_exclusions, n_loci_compared=cand.n_loci_compared,
         settings=dict(run.settings or {}), versions=versions, reviews=list(cand.reviews),
         identification=identification, generated_at=datetime.now(UTC), generated_by=generated_by,
-        pedigree_svg=pedigree_svg,
+        pedigree_svg=pedigree_svg, extra={"withheld_references": withheld},
     )
 
 

@@ -12,10 +12,16 @@ from sqlalchemy.orm import selectinload
 
 from mpid.registry.models import CustodyAction, Remains, RemainsKind, Sample, SampleType, Sex
 from mpid.registry.repositories import find_sample_by_barcode, get_by_id
-from mpid.security.roles import Permission
+from mpid.security.roles import Permission, PermissionDeniedError
 from mpid.services.sites import RemainsInput, add_custody_event, record_remains, record_sample
 from mpid.web.deps import CallerDep, SessionDep, check_csrf
-from mpid.web.routers.common import audit_genetic_view, optional_date, optional_float, optional_int
+from mpid.web.routers.common import (
+    audit_genetic_view,
+    donor_decision,
+    optional_date,
+    optional_float,
+    optional_int,
+)
 from mpid.web.schemas import RemainsRead
 from mpid.web.templating import render
 
@@ -127,15 +133,20 @@ def api_sample(request: Request, session: SessionDep, caller: CallerDep, barcode
         from mpid.registry.errors import NotFoundError
 
         raise NotFoundError(f"no sample with bar code {barcode!r}")
-    if sample.donor_id is not None:
+    genetic = caller.can(Permission.GENETIC_READ)
+    if sample.donor is not None:
         caller.require(Permission.DONOR_READ)
+        access = donor_decision(caller, sample.donor)
+        if not access.visible:
+            raise PermissionDeniedError(caller.principal.role, Permission.DONOR_READ, caller.username)
+        genetic = genetic and access.genetic_visible
     out: dict[str, object] = {
         "barcode": sample.barcode, "sample_type": sample.sample_type.value,
         "remains_id": sample.remains_id, "collected_on": sample.collected_on,
         "custody": [{"action": e.action.value, "at": e.at, "actor": e.actor, "location": e.location,
                      "notes": e.notes} for e in sample.custody_events],
     }
-    if caller.can(Permission.GENETIC_READ):
+    if genetic:
         audit_genetic_view(request, caller, "sample", sample.barcode, {"api": True})
         out["profiles"] = [{"id": p.id, "kit": p.kit, "lab": p.lab, "run": p.run, "n_loci": p.n_loci,
                             "alleles": p.alleles} for p in sample.profiles]

@@ -26,7 +26,7 @@ from mpid.security.audit import AuditAction, record_audit
 from mpid.security.roles import Permission
 from mpid.services.review import candidate_state, record_review
 from mpid.web.deps import Caller, CallerDep, SessionDep, check_csrf
-from mpid.web.routers.common import audit_genetic_view, ensure_case_visible
+from mpid.web.routers.common import audit_genetic_view, donor_decision, ensure_case_visible
 from mpid.web.routers.persons import _pedigree
 from mpid.web.schemas import CandidateRead, ReviewCreate, ReviewRead
 from mpid.web.svg import pedigree_svg
@@ -108,7 +108,8 @@ def _report(session: Session, caller: Caller, candidate_id: int) -> MatchReport:
     ensure_case_visible(caller, person)
     _family, nodes = _pedigree(person, session)
     svg = pedigree_svg(nodes, title=f"pedigree of {person.case_code}") if nodes else None
-    return build_match_report(session, cand, generated_by=caller.username, pedigree_svg=svg)
+    return build_match_report(session, cand, generated_by=caller.username, pedigree_svg=svg,
+                              donor_visible=lambda donor: donor_decision(caller, donor).genetic_visible)
 
 
 @pages.get("/review")
