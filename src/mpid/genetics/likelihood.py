@@ -116,6 +116,11 @@ def contract(factors: list[Factor], keep: Sequence[int] = (), stats: dict | None
     out = tuple(keep)
     if not facs:
         return np.array(1.0)
+    if stats is not None:
+        size = 1
+        for v in out:
+            size *= dims.get(v, 1)
+        stats["max_size"] = max(stats.get("max_size", 0), size)
     return _einsum(facs, out)
 
 

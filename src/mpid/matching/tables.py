@@ -464,7 +464,7 @@ def canonical_shape(ped: Pedigree, missing: str, typed: set[str]) -> tuple[tuple
 
 
 def build_tables(
-    families: Sequence[FamilyInput], markers: Sequence[Marker], *, max_batch_elements: int = 16_000_000
+    families: Sequence[FamilyInput], markers: Sequence[Marker], *, max_batch_elements: int = 8_000_000
 ) -> list[FamilyTables]:
     """Tables for many missing persons, computed in batches of (family, marker) elements of one shape.
 
@@ -506,9 +506,13 @@ def build_tables(
             canon_of[gkey] = canon
     collector: dict[int, list] = {}
     for key, elements in lumped_groups.items():
-        for start in range(0, len(elements), 16384):
+        # One element first, to learn the largest intermediate factor; then batches within the budget.
+        stats: dict = {}
+        _batch_lumped(families, markers, canon_of[key], key[3], elements[:1], per_family, collector, stats)
+        chunk = max(1, min(16384, max_batch_elements // max(stats.get("max_size", 1), 1)))
+        for start in range(1, len(elements), chunk):
             _batch_lumped(
-                families, markers, canon_of[key], key[3], elements[start:start + 16384], per_family, collector
+                families, markers, canon_of[key], key[3], elements[start:start + chunk], per_family, collector
             )
     for mi, rows in collector.items():
         for start in range(0, len(rows), 4096):
@@ -596,6 +600,7 @@ def _batch_lumped(
     elements: list[tuple[int, int, list[str]]],
     per_family: list[dict[str, MarkerTable]],
     collector: dict[int, list],
+    stats: dict | None = None,
 ) -> None:
     """Mendelian markers: contract in the lumped space of each element, then expand to every genotype.
 
@@ -652,7 +657,7 @@ def _batch_lumped(
     fsm = np.array(freqs_small)
     psm = np.array(pairs_small, dtype=np.int64)
     tau = _transmission(None, ns)
-    joint = _batched_joint(ped, mp, typed, psm, fsm, None, None, tau, np.zeros(len(rows), dtype=np.int64))
+    joint = _batched_joint(ped, mp, typed, psm, fsm, None, None, tau, np.zeros(len(rows), dtype=np.int64), stats)
     for row, (k, mi, obs, px, py) in enumerate(rows):
         collector.setdefault(mi, []).append((k, obs, px, py, joint[row]))
 
