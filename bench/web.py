@@ -9,7 +9,8 @@ Azerbaijani, Russian and English spelling) plus the F01 reference DVI case impor
 blind-matched (so case pages with a pedigree and candidates are measured too), starts
 ``mpid serve`` on a loopback port, signs in, warms up (the name index is built on the first
 search), then sends a bounded number of requests per page kind (at most ``--requests`` and
-``--seconds``) one at a time:
+``--seconds``) one at a time, alternating between the two servers so that other load on the
+machine weighs on both alike:
 
 * list:   ``/persons?page=K`` (K random, 50 rows a page, total count shown);
 * search: ``/persons?q=NAME`` (surnames in Latin, Azerbaijani and Cyrillic spelling);
@@ -107,30 +108,43 @@ def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("server did not start: " + (proc.stderr.read().decode() if proc.stderr else ""))
 
 
-def measure(base: str, codes: list[str], requests: int, seconds: float, n_total: int) -> dict[str, list[float]]:
+def _client(base: str, codes: list[str]) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    login = client.post("/login", data={"username": USER, "password": PASSWORD})
+    assert login.status_code in (200, 303) and "mpid_session" in client.cookies, login.status_code
+    for url in ("/persons", "/persons?q=Mamedov", f"/persons/{codes[0]}"):  # warm-up (index build)
+        assert client.get(url).status_code == 200, url
+    return client
+
+
+def measure(servers: dict[int, tuple[str, list[str]]], requests: int,
+            seconds: float) -> dict[int, dict[str, list[float]]]:
+    """Requests alternate between the registers, so load on the machine affects both alike."""
     rng = random.Random(11)
-    pages = max(1, n_total // 50)
-    with httpx.Client(base_url=base, timeout=30) as client:
-        login = client.post("/login", data={"username": USER, "password": PASSWORD})
-        assert login.status_code in (200, 303) and "mpid_session" in client.cookies, login.status_code
-        for url in ("/persons", "/persons?q=Mamedov", f"/persons/{codes[0]}"):  # warm-up (index build)
-            assert client.get(url).status_code == 200, url
-        kinds = {
-            "list": lambda: f"/persons?page={rng.randint(1, pages)}",
-            "search": lambda: "/persons?" + str(httpx.QueryParams({"q": rng.choice(SEARCHES)})),
-            "case": lambda: f"/persons/{rng.choice(codes)}",
-        }
-        out: dict[str, list[float]] = {}
+    clients = {n: _client(base, codes) for n, (base, codes) in servers.items()}
+    kinds = {
+        "list": lambda n, codes: f"/persons?page={rng.randint(1, max(1, n // 50))}",
+        "search": lambda n, codes: "/persons?" + str(httpx.QueryParams({"q": rng.choice(SEARCHES)})),
+        "case": lambda n, codes: f"/persons/{rng.choice(codes)}",
+    }
+    out: dict[int, dict[str, list[float]]] = {n: {} for n in servers}
+    try:
         for kind, make_url in kinds.items():
-            times: list[float] = []
+            for n in servers:
+                out[n][kind] = []
             stop = time.monotonic() + seconds
-            while len(times) < requests and time.monotonic() < stop:
-                url = make_url()
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, (url, response.status_code)
-            out[kind] = times
+            for _ in range(requests):
+                if time.monotonic() > stop:
+                    break
+                for n, (_base, codes) in servers.items():
+                    url = make_url(n, codes)
+                    started = time.perf_counter()
+                    response = clients[n].get(url)
+                    out[n][kind].append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, (url, response.status_code)
+    finally:
+        for client in clients.values():
+            client.close()
     return out
 
 
@@ -149,15 +163,19 @@ def main() -> int:
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mpid-bench-web-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict[str, list[float]]] = {}
-    for n in (args.baseline_n, args.n):
-        path = workdir / f"register-{n}.sqlite"
-        print(f"register of {n:,} missing persons: {path}", file=sys.stderr)
-        codes = prepare_register(path, n)
-        proc, base = start_server(path)
-        try:
-            results[n] = measure(base, codes, args.requests, args.seconds, n)
-        finally:
+    servers: dict[int, tuple[str, list[str]]] = {}
+    procs = []
+    try:
+        for n in (args.baseline_n, args.n):
+            path = workdir / f"register-{n}.sqlite"
+            print(f"register of {n:,} missing persons: {path}", file=sys.stderr)
+            codes = prepare_register(path, n)
+            proc, base = start_server(path)
+            procs.append(proc)
+            servers[n] = (base, codes)
+        results = measure(servers, args.requests, args.seconds)
+    finally:
+        for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
     print(f"\n{'page':8} {'persons':>9} {'requests':>9} {'median ms':>10} {'p95 ms':>8} {'× baseline':>11}")
