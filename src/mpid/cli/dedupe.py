@@ -29,7 +29,7 @@ def dedupe(
                                     help="Where to write record_id, person_id."),
     threshold: float | None = typer.Option(
         None, "--threshold", "-t", min=0.0, max=1.0,
-        help="Match probability at or above which two reports are merged (default 0.8)."),
+        help="Match probability at or above which two reports are merged (default 0.7)."),
     model_out: Path | None = typer.Option(
         None, "--model-out", help="Where to save the trained model (Splink settings JSON); "
         "default: next to --out as <name>.model.json."),

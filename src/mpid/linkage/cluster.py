@@ -16,6 +16,7 @@ __all__ = [
     "ConflictFeatures",
     "birth_dates_conflict",
     "constrained_clusters",
+    "edit_distance",
     "given_names_conflict",
     "jaro_winkler",
 ]
@@ -51,6 +52,21 @@ def jaro_winkler(a: str, b: str, prefix_scale: float = 0.1) -> float:
     return jaro + prefix * prefix_scale * (1 - jaro)
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    previous_previous: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous_previous[j - 2] + 1)
+        previous_previous, previous = previous, current
+    return previous[len(b)]
+
+
 @dataclass(frozen=True, slots=True)
 class ConflictFeatures:
     """The keys of one report needed to tell whether two reports cannot be one person."""
@@ -64,14 +80,15 @@ class ConflictFeatures:
 
 
 def given_names_conflict(a: ConflictFeatures, b: ConflictFeatures) -> bool:
-    """True if the given names clearly differ (not a spelling variant, an initial or a swap)."""
+    """True if the given names clearly differ: not a spelling variant (Jaro–Winkler ≥ 0.8 or one
+    edit apart, which matters for short names), an initial or a swap."""
     if not a.given_key or not b.given_key or a.given_key == b.given_key:
         return False
     if len(a.given_key) == 1 or len(b.given_key) == 1:
         return a.given_key[0] != b.given_key[0]
     if a.fam_phon and a.fam_phon == b.given_phon and a.given_phon == b.fam_phon:
         return False  # family and given name written in each other's field
-    return jaro_winkler(a.given_key, b.given_key) < 0.8
+    return jaro_winkler(a.given_key, b.given_key) < 0.8 and edit_distance(a.given_key, b.given_key) > 1
 
 
 def _one_digit_off(x: int, y: int) -> bool:
