@@ -119,7 +119,9 @@ def create_app(settings: WebSettings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            # Location, message and type only: echoing the input could hold values JSON cannot carry (inf, bytes).
+            errors = [{"loc": list(e["loc"]), "msg": str(e["msg"]), "type": str(e["type"])} for e in exc.errors()]
+            return JSONResponse({"detail": errors}, status_code=422)
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) + ": " + e["msg"] for e in exc.errors())
         return _error(request, 422, f"invalid input — {fields}")
 

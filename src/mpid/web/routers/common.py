@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy import ColumnElement, exists, func, select, true
 from sqlalchemy.orm import Session
 
+from mpid.registry.errors import RegisterError
 from mpid.registry.models import Consent, Donor, MissingPerson, Report
 from mpid.security.audit import AuditAction, record_audit
 from mpid.security.consent import Consent as ConsentRule
@@ -73,19 +74,28 @@ def is_htmx(request: Request) -> bool:
 def optional_date(value: str | None) -> date | None:
     """A date from an ISO form field (empty → None)."""
     value = (value or "").strip()
-    return date.fromisoformat(value) if value else None
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise RegisterError(f"{value[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def optional_int(value: str | None) -> int | None:
     """An integer from a form field (empty → None)."""
     value = (value or "").strip()
-    return int(value) if value else None
+    try:
+        return int(value) if value else None
+    except ValueError:
+        raise RegisterError(f"{value[:40]!r} is not a whole number") from None
 
 
 def optional_float(value: str | None) -> float | None:
     """A number from a form field (empty → None)."""
     value = (value or "").strip()
-    return float(value) if value else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        raise RegisterError(f"{value[:40]!r} is not a number") from None
 
 
 def one_or_404(session: Session, model: type, record_id: int) -> Any:
