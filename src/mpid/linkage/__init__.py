@@ -8,16 +8,27 @@
 from mpid.linkage.model import DEFAULT_THRESHOLD, DedupeResult, deduplicate
 from mpid.linkage.normalise import name_key, parse_patronymic, phonetic_key, place_key, surname_key
 from mpid.linkage.records import ReportFileError, read_reports_csv, write_clusters_csv
-from mpid.linkage.review import CandidatePair, InMemoryReviewStore, ReviewQueue, ReviewStore
+from mpid.linkage.review import (
+    CandidatePair,
+    InMemoryReviewStore,
+    JsonFileReviewStore,
+    Merge,
+    ReviewQueue,
+    ReviewStore,
+    candidates_from_predictions,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "CandidatePair",
     "DedupeResult",
     "InMemoryReviewStore",
+    "JsonFileReviewStore",
+    "Merge",
     "ReportFileError",
     "ReviewQueue",
     "ReviewStore",
+    "candidates_from_predictions",
     "deduplicate",
     "name_key",
     "parse_patronymic",

@@ -111,8 +111,19 @@ class ReviewStore(Protocol):
         """The reports of a case."""
         ...
 
-    def move_reports(self, report_ids: Iterable[str], person_id: str) -> None:
-        """Attach reports to another case (their own provenance is untouched)."""
+    def kept_case(self, person_a: str, person_b: str) -> tuple[str, str]:
+        """Which of two cases survives a merge and which is absorbed: (kept, absorbed)."""
+        ...
+
+    def merge_cases(self, absorbed: str, kept: str, actor: str, reason: str) -> tuple[str, ...]:
+        """Move every report of case ``absorbed`` to case ``kept``; return the moved report ids.
+
+        The reports keep their own source and provenance; the store records where they came from.
+        """
+        ...
+
+    def split_cases(self, merge: Merge, actor: str) -> None:
+        """Undo a merge: the reports it moved go back to the absorbed case."""
         ...
 
     def get_pair(self, pair_id: str) -> CandidatePair | None:
@@ -155,10 +166,22 @@ class InMemoryReviewStore:
         """The reports of a case, sorted."""
         return sorted(r for r, p in self._person_of.items() if p == person_id)
 
-    def move_reports(self, report_ids: Iterable[str], person_id: str) -> None:
-        """Attach reports to a case."""
-        for report_id in report_ids:
-            self._person_of[report_id] = person_id
+    def kept_case(self, person_a: str, person_b: str) -> tuple[str, str]:
+        """The case with the smaller id is kept."""
+        low, high = sorted((person_a, person_b))
+        return low, high
+
+    def merge_cases(self, absorbed: str, kept: str, actor: str, reason: str) -> tuple[str, ...]:
+        """Move the reports of one case to another."""
+        moved = tuple(self.reports_of(absorbed))
+        for report_id in moved:
+            self._person_of[report_id] = kept
+        return moved
+
+    def split_cases(self, merge: Merge, actor: str) -> None:
+        """Move a merge's reports back."""
+        for report_id in merge.moved_report_ids:
+            self._person_of[report_id] = merge.absorbed_person_id
 
     def get_pair(self, pair_id: str) -> CandidatePair | None:
         """A pair by id."""
@@ -231,9 +254,15 @@ class JsonFileReviewStore(InMemoryReviewStore):
         temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(temporary, self.path)
 
-    def move_reports(self, report_ids: Iterable[str], person_id: str) -> None:
-        """Attach reports to a case and save."""
-        super().move_reports(report_ids, person_id)
+    def merge_cases(self, absorbed: str, kept: str, actor: str, reason: str) -> tuple[str, ...]:
+        """Move the reports of one case to another and save."""
+        moved = super().merge_cases(absorbed, kept, actor, reason)
+        self._save()
+        return moved
+
+    def split_cases(self, merge: Merge, actor: str) -> None:
+        """Move a merge's reports back and save."""
+        super().split_cases(merge, actor)
         self._save()
 
     def save_pair(self, pair: CandidatePair) -> None:
@@ -326,18 +355,18 @@ class ReviewQueue:
         return pair
 
     def accept(self, pair_id: str, actor: str) -> Merge:
-        """Merge the two reports' cases: the case with the smaller id keeps every report."""
+        """Merge the two reports' cases: the store chooses the kept case, which receives every report."""
         pair = self._open_pair(pair_id)
         person_l = self.store.person_of(pair.record_id_l)
         person_r = self.store.person_of(pair.record_id_r)
         if person_l == person_r:
             raise ReviewError(f"the reports of {pair_id!r} are already one case ({person_l})")
-        kept, absorbed = sorted((person_l, person_r))
-        moved = tuple(self.store.reports_of(absorbed))
+        kept, absorbed = self.store.kept_case(person_l, person_r)
         at = _now()
+        moved = self.store.merge_cases(absorbed, kept, actor,
+                                       f"duplicate accepted in review ({pair_id}, weight {pair.match_weight:.1f})")
         merge = Merge("merge-" + hashlib.sha1(f"{pair_id}{at.isoformat()}".encode()).hexdigest()[:16], pair_id,
                       kept, absorbed, moved, actor, at)
-        self.store.move_reports(moved, kept)
         self.store.save_merge(merge)
         self.store.save_pair(replace(pair, status=PairStatus.ACCEPTED, decided_by=actor, decided_at=at,
                                      merge_id=merge.merge_id))
@@ -359,7 +388,7 @@ class ReviewQueue:
             raise ReviewError(f"no merge {merge_id!r}")
         if merge.undone_at is not None:
             raise ReviewError(f"merge {merge_id!r} was already undone")
-        self.store.move_reports(merge.moved_report_ids, merge.absorbed_person_id)
+        self.store.split_cases(merge, actor)
         undone = replace(merge, undone_by=actor, undone_at=_now())
         self.store.save_merge(undone)
         pair = self.store.get_pair(merge.pair_id)
