@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import case, exists, extract, func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session, aliased
 
 from mpid.registry.models import (
@@ -37,27 +37,22 @@ class Statistics:
 
 
 def _flags():  # type: ignore[no-untyped-def]
+    """Each stage as ``case id IN (one uncorrelated subquery)``: the database evaluates each once."""
     mp = MissingPerson
     own = aliased(PedigreePerson)
     rel = aliased(PedigreePerson)
-    with_refs = exists(
-        select(1).select_from(own).join(rel, rel.family_id == own.family_id)
-        .where(own.missing_person_id == mp.id, rel.donor_id.is_not(None))
-    )
-    own2 = aliased(PedigreePerson)
-    rel2 = aliased(PedigreePerson)
-    sampled = exists(
-        select(1).select_from(own2).join(rel2, rel2.family_id == own2.family_id)
-        .join(Sample, Sample.donor_id == rel2.donor_id).join(Profile, Profile.sample_id == Sample.id)
-        .where(own2.missing_person_id == mp.id)
-    )
-    candidate = exists(select(1).where(CandidateMatch.missing_person_id == mp.id))
-    identified = exists(select(1).where(Identification.missing_person_id == mp.id))
-    notified = exists(select(1).where(Notification.missing_person_id == mp.id))
-    under_review = mp.status == CaseStatus.UNDER_REVIEW
+    with_refs = (select(own.missing_person_id).join(rel, rel.family_id == own.family_id)
+                 .where(own.missing_person_id.is_not(None), rel.donor_id.is_not(None)))
+    sampled = (select(own.missing_person_id).join(rel, rel.family_id == own.family_id)
+               .join(Sample, Sample.donor_id == rel.donor_id).join(Profile, Profile.sample_id == Sample.id)
+               .where(own.missing_person_id.is_not(None)))
+    candidate = select(CandidateMatch.missing_person_id).where(CandidateMatch.missing_person_id.is_not(None))
+    identified = select(Identification.missing_person_id)
+    notified = select(Notification.missing_person_id)
     return {
-        "with_references": with_refs, "sampled": sampled, "candidate": candidate,
-        "under_review": under_review, "identified": identified, "notified": notified,
+        "with_references": mp.id.in_(with_refs), "sampled": mp.id.in_(sampled), "candidate": mp.id.in_(candidate),
+        "under_review": mp.status == CaseStatus.UNDER_REVIEW, "identified": mp.id.in_(identified),
+        "notified": mp.id.in_(notified),
     }
 
 
