@@ -84,6 +84,7 @@ def test_statistics_sites_remains_samples(matched):
     officer = bearer(matched, "officer")
     stats = officer.get("/api/v1/statistics").json()
     assert stats["lifecycle"]["reported"] == 2 and stats["lifecycle"]["candidate"] == 2
+    assert sum(v["reported"] for v in stats["by_source"].values()) >= 2
     csv = officer.get("/api/v1/statistics.csv")
     assert csv.status_code == 200 and csv.text.startswith("dimension,value")
     field = bearer(matched, "field")

@@ -250,12 +250,13 @@ class ImportRead(BaseModel):
 
 
 class StatisticsRead(BaseModel):
-    """Counts along the lifecycle, by region and by year of disappearance."""
+    """Counts along the lifecycle, by region, by year of disappearance and by reporting source."""
 
     lifecycle: dict[str, int]
     by_status: dict[str, int]
     by_region: dict[str, dict[str, int]]
     by_year: dict[str, dict[str, int]]
+    by_source: dict[str, dict[str, int]]
 
 
 class TokenCreate(BaseModel):

@@ -17,6 +17,7 @@ from mpid.registry.models import (
     Notification,
     PedigreePerson,
     Profile,
+    Report,
     Sample,
 )
 
@@ -28,12 +29,13 @@ LIFECYCLE = ("reported", "with_references", "sampled", "candidate", "under_revie
 
 @dataclass(frozen=True)
 class Statistics:
-    """Lifecycle counts overall, by region and by year; cases by status."""
+    """Lifecycle counts overall, by region, by year of disappearance and by reporting source; cases by status."""
 
     lifecycle: dict[str, int]
     by_status: dict[str, int]
     by_region: dict[str, dict[str, int]]
     by_year: dict[str, dict[str, int]]
+    by_source: dict[str, dict[str, int]]
 
 
 def _flags():  # type: ignore[no-untyped-def]
@@ -77,6 +79,16 @@ def compute_statistics(session: Session) -> Statistics:
             total[stage] += n
             by_region.setdefault(region, dict.fromkeys(LIFECYCLE, 0))[stage] += n
             by_year.setdefault(yr, dict.fromkeys(LIFECYCLE, 0))[stage] += n
+    # By source: a case counts once for every agency that reported it.
+    pairs = select(Report.missing_person_id.label("mid"), Report.source_agency.label("agency")).distinct().subquery()
+    source_columns = [pairs.c.agency, func.count().label("reported")]
+    source_columns += [func.sum(case((cond, 1), else_=0)).label(name) for name, cond in flags.items()]
+    by_source: dict[str, dict[str, int]] = {}
+    for row in session.execute(
+        select(*source_columns).select_from(pairs).join(mp, mp.id == pairs.c.mid)
+        .where(mp.status != CaseStatus.MERGED_DUPLICATE).group_by(pairs.c.agency)
+    ):
+        by_source[row.agency] = {stage: int(getattr(row, stage) or 0) for stage in LIFECYCLE}
     by_status = {s.value: 0 for s in CaseStatus}
     for status, n in session.execute(select(mp.status, func.count()).group_by(mp.status)):
         by_status[CaseStatus(status).value] = int(n)
@@ -85,6 +97,7 @@ def compute_statistics(session: Session) -> Statistics:
         by_status=by_status,
         by_region=dict(sorted(by_region.items())),
         by_year=dict(sorted(by_year.items())),
+        by_source=dict(sorted(by_source.items())),
     )
 
 
@@ -94,7 +107,7 @@ def statistics_csv(stats: Statistics) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["dimension", "value", *LIFECYCLE])
     writer.writerow(["total", "all", *(stats.lifecycle[s] for s in LIFECYCLE)])
-    for dimension, table in (("region", stats.by_region), ("year", stats.by_year)):
+    for dimension, table in (("region", stats.by_region), ("year", stats.by_year), ("source", stats.by_source)):
         for value, counts in table.items():
             writer.writerow([dimension, value, *(counts[s] for s in LIFECYCLE)])
     for status, n in stats.by_status.items():

@@ -37,6 +37,8 @@ def dashboard(request: Request, session: SessionDep, caller: CallerDep) -> Respo
                             title="Reported cases by region", colour="#6c8e3a"),
         "identified_region": bar_chart([(r, c["identified"]) for r, c in stats.by_region.items()][:25],
                                        title="Identified by region", colour="#8e3a6c"),
+        "source": bar_chart([(a, c["reported"]) for a, c in stats.by_source.items()][:25],
+                            title="Cases by reporting source", colour="#9b6a2c"),
         "year": bar_chart([(y, c["reported"]) for y, c in stats.by_year.items()][-30:],
                           title="Reported cases by year of disappearance", colour="#3a6c8e"),
     }
@@ -60,7 +62,8 @@ def api_statistics(session: SessionDep, caller: CallerDep) -> StatisticsRead:
     """Lifecycle counts overall, by region and by year; cases by status."""
     caller.require(Permission.STATISTICS_READ)
     s = compute_statistics(session)
-    return StatisticsRead(lifecycle=s.lifecycle, by_status=s.by_status, by_region=s.by_region, by_year=s.by_year)
+    return StatisticsRead(lifecycle=s.lifecycle, by_status=s.by_status, by_region=s.by_region, by_year=s.by_year,
+                          by_source=s.by_source)
 
 
 @api.get("/statistics.csv", response_class=Response)
