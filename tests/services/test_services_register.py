@@ -252,3 +252,13 @@ def test_register_counts(session):
     assert counts.entities["samples"] == 1 and counts.entities["sites"] == 1
     assert counts.cases_by_status["references_collected"] == 1 and counts.cases_by_status["closed"] == 0
     assert counts.cases_by_region == {"Region A": 1}
+
+
+def test_a_second_partner_is_a_new_person_not_the_first_one_replaced(session):
+    mp = register_report(session, _report(), case_code="MP-SP")
+    child = add_donor(session, mp, "son", consent=CONSENT)
+    first = add_donor(session, mp, "spouse", consent=CONSENT)
+    second = add_donor(session, mp, "spouse", consent=CONSENT)
+    assert child.pedigree_person.mother_id == first.pedigree_person.id  # the child's mother gave a sample
+    assert second.pedigree_person is not None and second.pedigree_person.id != first.pedigree_person.id
+    assert first.pedigree_person.donor_id == first.id

@@ -220,14 +220,16 @@ def _place_in_pedigree(
                 f"pedigree contradiction: the partner of a {current.sex.value} parent must be {partner_sex.value}",
                 field="sex",
             )
-        existing = _untyped_partner(family, current)
-        return existing or _new_person(session, family, partner_sex)
+        existing = _sole_partner(family, current)
+        if existing is not None and existing.donor_id is None and existing.missing_person_id is None:
+            return existing  # the untyped other parent of the missing person's children
+        return _new_person(session, family, partner_sex)  # no partner yet, or another one
     if last == "C":
         if current.sex == Sex.UNKNOWN:
             raise PedigreeContradictionError(
                 "pedigree contradiction: the missing person's sex must be known to place a child", field="sex"
             )
-        partner = _untyped_partner(family, current) or _new_person(
+        partner = _sole_partner(family, current) or _new_person(
             session, family, Sex.FEMALE if current.sex == Sex.MALE else Sex.MALE
         )
         father, mother = (current, partner) if current.sex == Sex.MALE else (partner, current)
@@ -235,8 +237,8 @@ def _place_in_pedigree(
     raise AssertionError(path)  # pragma: no cover
 
 
-def _untyped_partner(family: Family, person: PedigreePerson) -> PedigreePerson | None:
-    """The other parent of this person's children, or a founder placed as their partner, if unique."""
+def _sole_partner(family: Family, person: PedigreePerson) -> PedigreePerson | None:
+    """The other parent of this person's children, if there is exactly one."""
     partners = {
         (p.mother if p.father_id == person.id else p.father)
         for p in family.persons
