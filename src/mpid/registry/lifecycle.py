@@ -53,9 +53,7 @@ class StatusTransitionError(ValueError):
         self.requested = requested
         allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[current])) or "none (final status)"
         who = f"case {case_code}" if case_code else "case"
-        super().__init__(
-            f"{who}: cannot move from '{current.value}' to '{requested.value}'; allowed next: {allowed}"
-        )
+        super().__init__(f"{who}: cannot move from '{current.value}' to '{requested.value}'; allowed next: {allowed}")
 
 
 def allowed_next_statuses(current: CaseStatus | str) -> frozenset[CaseStatus]:
@@ -63,9 +61,7 @@ def allowed_next_statuses(current: CaseStatus | str) -> frozenset[CaseStatus]:
     return ALLOWED_TRANSITIONS[CaseStatus(current)]
 
 
-def check_transition(
-    current: CaseStatus | str, requested: CaseStatus | str, case_code: str | None = None
-) -> None:
+def check_transition(current: CaseStatus | str, requested: CaseStatus | str, case_code: str | None = None) -> None:
     """Raise :class:`StatusTransitionError` unless ``current`` → ``requested`` is allowed."""
     current, requested = CaseStatus(current), CaseStatus(requested)
     if requested not in ALLOWED_TRANSITIONS[current]:
