@@ -16,6 +16,9 @@ def evaluate_command(
     directory: Path = typer.Argument(..., metavar="DIR", help="A directory left by `mpid demo --no-serve`."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the log10 LR plot."),
+    candidates_only: bool = typer.Option(
+        False, "--candidates-only", help="LR distribution from the stored candidates only (fast; no recomputation "
+        "of every pair)."),
 ) -> None:
     """True and false identifications, missed ones with reasons, rates and the log10 LR distribution."""
     from mpid.services.evaluation import evaluate
@@ -25,7 +28,7 @@ def evaluate_command(
         err.print(f"[red]error:[/red] {directory} has no mpid.sqlite and truth/ (run mpid demo --no-serve first)")
         raise typer.Exit(2)
     try:
-        report = evaluate(directory, plot=not no_plot)
+        report = evaluate(directory, plot=not no_plot, all_pairs=not candidates_only)
     except LookupError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

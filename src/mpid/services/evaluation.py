@@ -153,8 +153,12 @@ def _identifications(session: Session, run: MatchRun | None) -> list[CandidateMa
         CandidateMatch.missing_person_id.is_not(None))))
 
 
-def _all_pair_lrs(session: Session, run: MatchRun, block: int = 300) -> tuple[Any, np.ndarray, np.ndarray]:
-    """Every (remains, missing person) LR and incompatibility count of the blind search's problem."""
+def _all_pair_lrs(session: Session, run: MatchRun, all_pairs: bool = True,
+                  block: int = 300) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Every (remains, missing person) LR and incompatibility count of the blind search's problem.
+
+    ``all_pairs=False``: only the run's stored candidates (LR ≥ its threshold); the rest is NaN.
+    """
     from mpid.matching.search import pairwise_matrices
     from mpid.services.matching import MatchSettings, build_problem
 
@@ -164,6 +168,14 @@ def _all_pair_lrs(session: Session, run: MatchRun, block: int = 300) -> tuple[An
     n_r, n_f = len(problem.remains), len(problem.families)
     lr = np.full((n_r, n_f), np.nan)
     excl = np.full((n_r, n_f), np.nan)
+    if not all_pairs:
+        row_of = {problem.remains_ids[r.remains_id]: i for i, r in enumerate(problem.remains)}
+        col_of = {problem.missing_ids[f"{f.family}/{f.missing}"]: j for j, f in enumerate(problem.families)}
+        for c in session.scalars(select(CandidateMatch).where(CandidateMatch.run_id == run.id)):
+            i, j = row_of.get(c.remains_id), col_of.get(c.missing_person_id)
+            if i is not None and j is not None:
+                lr[i, j], excl[i, j] = c.lr, c.n_exclusions or 0
+        return problem, lr, excl
     for start in range(0, n_f, block):
         part = problem.families[start:start + block]
         if not part or not problem.remains:
@@ -202,6 +214,7 @@ def evaluate(
     engine: Engine | None = None,
     policy: PolicySettings | None = None,
     plot: bool = True,
+    all_pairs: bool = True,
 ) -> dict[str, Any]:
     """Compare the register ``DIR/mpid.sqlite`` with ``DIR/truth``; JSON-ready figures (and a PNG plot)."""
     root = Path(directory)
@@ -217,7 +230,7 @@ def evaluate(
         case_person = _case_persons(session, truth)
         remains_code = dict(session.execute(select(Remains.id, Remains.code)).all())
         case_code = dict(session.execute(select(MissingPerson.id, MissingPerson.case_code)).all())
-        problem, lrs, excl = _all_pair_lrs(session, blind)
+        problem, lrs, excl = _all_pair_lrs(session, blind, all_pairs)
         stages = {"blind search": _identifications(session, blind)}
         if joint is not None:
             stages["joint identification"] = _identifications(session, joint)
@@ -289,11 +302,12 @@ def evaluate(
             item["incompatible_markers"] = best[2]
         if int(person.get("n_donors") or 0) == 0 or pid not in col_of_person:
             reason = "no references"
-        elif not sample_ok[pid] or best is None:
+        elif not sample_ok[pid]:
             reason = "no profile"
-        elif best[2] > policy.max_incompatible:
+        elif best is not None and best[2] > policy.max_incompatible:
             reason = "excluded"
-        elif best[0] >= policy.identify_lr and prior and _posterior(best[0], prior) >= policy.identify_posterior:
+        elif (best is not None and best[0] >= policy.identify_lr and prior
+              and _posterior(best[0], prior) >= policy.identify_posterior):
             reason = "competing candidates"
         else:
             full = _full_profile_lr(problem, col_of_person[pid], truth.profiles.get(pid, {}))
@@ -335,13 +349,16 @@ def evaluate(
         "by_references": {k: rate(v) for k, v in sorted(by_kind.items())},
         "stages": stage_figures,
         "lr_distribution": {
+            "pairs": "all (remains, missing person) pairs" if all_pairs
+            else f"blind-search candidates only (LR ≥ {blind.settings.get('threshold_lr', 1e3):g})",
             "true_pairs": _summary(true_log),
             "false_pairs": {**_summary(false_log), "n_zero": n_false_zero},
             "false_pairs_same_family": _summary(kin_log),
         },
     }
     if plot:
-        report["plot"] = str(_plot(root / PLOT_NAME, true_log, false_log, kin_log, policy, prior))
+        report["plot"] = str(_plot(root / PLOT_NAME, true_log, false_log, kin_log, policy, prior,
+                                   "" if all_pairs else report["lr_distribution"]["pairs"]))
     return report
 
 
@@ -371,7 +388,7 @@ def _summary(values: list[float | None]) -> dict[str, Any]:
 
 
 def _plot(path: Path, true_log: list[float | None], false_log: list[float], kin_log: list[float],
-          policy: PolicySettings, prior: float | None) -> Path:
+          policy: PolicySettings, prior: float | None, note: str = "") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -399,7 +416,7 @@ def _plot(path: Path, true_log: list[float | None], false_log: list[float], kin_
                    label=f"posterior ≥ {policy.identify_posterior:.2%} at prior {prior:.2g}")
     ax.set_xlabel("log10 LR (remains vs missing person of a family)")
     ax.set_ylabel("pairs")
-    ax.set_title("Blind search: log10 LR of true and false pairs")
+    ax.set_title("Blind search: log10 LR of true and false pairs" + (f"\n({note})" if note else ""))
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
