@@ -132,3 +132,18 @@ def test_withdrawn_consent_hides_the_donor_genotypes_in_the_report(matched, logi
         barcode = next(x.barcode for d in s.scalars(select(Donor)) if d.pseudonym == pseudonym for x in d.samples)
     sample = login("analyst").get(f"/api/v1/samples/{barcode}").json()
     assert "profiles" not in sample
+
+
+def test_case_and_remains_pages_show_the_identification(matched, login):
+    cid = _top_candidate(matched)
+    with session_scope(matched.state.engine) as s:
+        record_review(s, cid, reviewer("r1"), ReviewDecision.CONFIRM)
+        record_review(s, cid, reviewer("r2"), ReviewDecision.CONFIRM)
+        cand = s.get(CandidateMatch, cid)
+        code = s.get(MissingPerson, cand.missing_person_id).case_code
+        remains_id = cand.remains_id
+    analyst = login("analyst")
+    case = analyst.get(f"/persons/{code}").text
+    assert 'id="identification"' in case and f"/review/{cid}/report.pdf" in case
+    remains = analyst.get(f"/remains/{remains_id}").text
+    assert 'id="identification"' in remains and 'id="remains-candidates"' in remains and code in remains

@@ -161,8 +161,12 @@ def case_details(session: Session, caller: Caller, person: MissingPerson) -> dic
         ).all()
         for cand, remains_code in rows:
             candidates.append({"c": cand, "remains_code": remains_code, "state": candidate_state(session, cand)})
+    identifications = session.scalars(
+        select(Identification).where(Identification.missing_person_id == person.id).order_by(Identification.id)
+    ).all()
     return {
         "person": person,
+        "identifications": identifications,
         "reports": person.reports,
         "history": person.status_events,
         "family": family,

@@ -10,7 +10,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from mpid.registry.models import CustodyAction, Remains, RemainsKind, Sample, SampleType, Sex
+from mpid.registry.models import (
+    CandidateMatch,
+    CustodyAction,
+    Identification,
+    MissingPerson,
+    Remains,
+    RemainsKind,
+    Sample,
+    SampleType,
+    Sex,
+)
 from mpid.registry.repositories import find_sample_by_barcode, get_by_id
 from mpid.security.roles import Permission, PermissionDeniedError
 from mpid.services.sites import RemainsInput, add_custody_event, record_remains, record_sample
@@ -75,8 +85,16 @@ def remains_detail(request: Request, session: SessionDep, caller: CallerDep, rem
     genetic = caller.can(Permission.GENETIC_READ)
     if genetic and any(s.profiles for s in remains.samples):
         audit_genetic_view(request, caller, "remains", remains.code, {"page": "remains"})
+    candidates: list[tuple[CandidateMatch, str | None]] = []
+    if caller.can(Permission.MATCH_READ):
+        candidates = [(c, code) for c, code in session.execute(
+            select(CandidateMatch, MissingPerson.case_code)
+            .outerjoin(MissingPerson, MissingPerson.id == CandidateMatch.missing_person_id)
+            .where(CandidateMatch.remains_id == remains.id).order_by(CandidateMatch.lr.desc()).limit(20))]
+    identification = session.scalar(select(Identification).where(Identification.remains_id == remains.id))
     return render(request, "remains.html", {
-        "r": remains, "genetic": genetic, "sample_types": [t.value for t in SampleType],
+        "r": remains, "genetic": genetic, "candidates": candidates, "identification": identification,
+        "sample_types": [t.value for t in SampleType],
         "actions": [a.value for a in CustodyAction],
     })
 
