@@ -9,22 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import F01, FAST_POLICY, PASSWORD, USERS
+from web_helpers import F01, PASSWORD, make_test_app
 
 from mpid.registry.db import session_scope
-from mpid.security.auth import SESSION_COOKIE_NAME, create_user, csrf_token
-from mpid.web import WebSettings, create_app
-
-
-def make_test_app(database_url: str, **overrides: object) -> FastAPI:
-    """An app with fast password hashing and a short portal answer time."""
-    settings = WebSettings(database_url=database_url, auth_policy=FAST_POLICY,
-                           **{"portal_answer_seconds": 0.5, **overrides})  # type: ignore[arg-type]
-    app = create_app(settings)
-    with session_scope(app.state.engine) as s:
-        for name, (role, agency) in USERS.items():
-            create_user(s, name, PASSWORD, role, agency=agency, policy=FAST_POLICY)
-    return app
+from mpid.security.auth import SESSION_COOKIE_NAME, csrf_token
 
 
 @pytest.fixture

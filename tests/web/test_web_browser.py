@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_helpers import F01, PASSWORD
+from web_helpers import F01, PASSWORD, make_test_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -36,8 +36,6 @@ def _free_port() -> int:
 def live_server(tmp_path: Path) -> Iterator[str]:
     """The app served by uvicorn on a loopback port, in a thread."""
     import uvicorn
-    from conftest import make_test_app
-
     app = make_test_app(f"sqlite:///{tmp_path / 'browser.sqlite'}")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))

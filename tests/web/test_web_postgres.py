@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from web_helpers import F01, PASSWORD, case_code_from
+from web_helpers import F01, PASSWORD, case_code_from, make_test_app
 
 from mpid.registry.testing import TEST_POSTGRES_URL_ENV, postgres_test_url, temporary_postgres_database
 
@@ -16,8 +16,6 @@ pytestmark = [
 
 @pytest.fixture
 def pg_app():  # type: ignore[no-untyped-def]
-    from conftest import make_test_app
-
     with temporary_postgres_database(postgres_test_url()) as url:  # type: ignore[arg-type]
         app = make_test_app(url)
         yield app

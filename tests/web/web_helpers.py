@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mpid.security.auth import AuthPolicy
+from fastapi import FastAPI
+
+from mpid.registry.db import session_scope
+from mpid.security.auth import AuthPolicy, create_user
+from mpid.web import WebSettings, create_app
 
 REFCASES = Path(__file__).resolve().parents[1] / "refcases"
 F01 = REFCASES / "F01_dvi_small_2fam_3vic.json"
@@ -37,3 +41,14 @@ def case_secret_from(html: str) -> str:
     match = re.search(r'id="case-secret">([^<]+)<', html)
     assert match, html[:500]
     return match.group(1)
+
+
+def make_test_app(database_url: str, **overrides: object) -> FastAPI:
+    """An app with fast password hashing and a short portal answer time."""
+    settings = WebSettings(database_url=database_url, auth_policy=FAST_POLICY,
+                           **{"portal_answer_seconds": 0.5, **overrides})  # type: ignore[arg-type]
+    app = create_app(settings)
+    with session_scope(app.state.engine) as s:
+        for name, (role, agency) in USERS.items():
+            create_user(s, name, PASSWORD, role, agency=agency, policy=FAST_POLICY)
+    return app
