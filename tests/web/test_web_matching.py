@@ -94,3 +94,33 @@ def test_serve_command_is_registered():
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "--database" in result.output
+
+
+def test_mpid_serve_answers_on_loopback(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mpid = Path(sys.executable).with_name("mpid")
+    proc = subprocess.Popen([str(mpid), "serve", "--port", str(port), "--database",
+                             f"sqlite:///{tmp_path / 'serve.sqlite'}"], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/inquiry?lang=en", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read().decode()
+                time.sleep(0.2)
+        assert response.status_code == 200 and "Family inquiry" in response.text
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5).json()["info"]["title"] == "mpid"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
