@@ -347,6 +347,12 @@ _EM_BLOCKS = (
 # No level is impossible for a true match in another agency's data (a wrong sex, another
 # district): m is floored so one disagreement costs at most about log2(1/_M_FLOOR) bits.
 _M_FLOOR = 0.003
+# EM, blind to labels, over-estimates how often one person's reports disagree outright on a name
+# or the birth date: reports of different people who went missing the same day from the same
+# village agree on so much else that EM counts some of them as matches. For these identity
+# fields a clear disagreement is given at least log2(0.9 / 0.01) ≈ 6.5 bits against.
+_IDENTITY_COMPARISONS = frozenset({"family_name", "given_name", "patronymic", "birth_date"})
+_M_CEILING_DIFFERENT = 0.01
 # Below this many reports the parameters cannot be estimated well; the reference model is used.
 MIN_RECORDS_TO_TRAIN = 1000
 REFERENCE_MODEL_FILE = "reference_model.json"
@@ -481,6 +487,8 @@ def _regularise(settings: dict[str, Any], reference: dict[str, Any] | None = Non
                 if level.get(name) is None and fallback.get(name) is not None:
                     level[name] = fallback[name]
         m_values = [max(level.get("m_probability") or 0.0, _M_FLOOR) for level in levels]
+        if comparison["output_column_name"] in _IDENTITY_COMPARISONS:
+            m_values[-1] = min(m_values[-1], _M_CEILING_DIFFERENT)
         total = sum(m_values)
         for level, m_value in zip(levels, m_values, strict=True):
             trained = level.get("m_probability") is not None and level.get("u_probability") is not None
