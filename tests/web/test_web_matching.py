@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from typer.testing import CliRunner
-from web_helpers import F01
+from web_helpers import F01, REFCASES
 
 from mpid.services.importing import import_file
 from mpid.web.search import NameIndex, search_keys
@@ -40,15 +40,31 @@ def test_start_a_run_follow_progress_and_see_candidates(app, login):
     assert login("officer").form("/matching/runs", {"kind": "blind"}).status_code == 403
 
 
-def test_direct_run_finishes_as_a_job(app, login):
-    import_file(app.state.session_factory, "refcase", F01)
+def test_direct_run_gives_reassociations_and_mni_on_the_site_page(app, login):
+    from sqlalchemy import update
+
+    from mpid.registry.db import session_scope
+    from mpid.registry.models import Remains, SiteType
+    from mpid.services.sites import SiteInput, record_site
+
+    import_file(app.state.session_factory, "refcase", REFCASES / "G05_mergePM_seven_samples.json")
+    with session_scope(app.state.engine) as s:
+        site = record_site(s, SiteInput(name="Grave G05", site_type=SiteType.MASS_GRAVE, latitude=39.8,
+                                        longitude=46.7))
+        site_id = site.id
+        s.execute(update(Remains).values(site_id=site_id))
     analyst = login("analyst")
-    started = analyst.form("/matching/runs", {"kind": "direct", "threshold_lr": "1000"})
+    started = analyst.form("/matching/runs", {"kind": "direct", "threshold_lr": "10000"})
     job = app.state.jobs.get(int(started.headers["location"].rsplit("/", 1)[1]))
     deadline = time.monotonic() + 120
     while job.state in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert job.state == "finished", job.error
+    run_page = analyst.get(f"/matching/runs/{job.run_id}").text
+    assert run_page.count("re-association") == 4
+    site_page = analyst.get(f"/sites/{site_id}").text
+    assert '<dd id="mni">4 ' in site_page
+    assert analyst.get(f"/api/v1/sites/{site_id}").json()["mni"] == 4
 
 
 def test_search_keys_fold_scripts():

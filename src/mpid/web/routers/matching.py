@@ -45,7 +45,8 @@ def run_candidates(session: Session, run_id: int, limit: int = 500) -> list[dict
 
 def _start(request: Request, caller: Caller, body: MatchRunCreate) -> JobRead:
     caller.require(Permission.MATCH_RUN)
-    settings: dict[str, Any] = {"threshold_lr": body.threshold_lr}
+    key = "direct_threshold_lr" if body.kind == "direct" else "threshold_lr"
+    settings: dict[str, Any] = {key: body.threshold_lr}
     if body.prior is not None:
         settings["prior"] = body.prior
     if body.frequency_table:
