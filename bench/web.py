@@ -1,9 +1,10 @@
 """Benchmark: the list, search and case pages with 10^5 missing persons, against 10^3 in the same run.
 
     .venv/bin/python bench/web.py [--n 100000] [--baseline-n 1000] [--requests 150] [--seconds 60]
-                                  [--workdir DIR]
+                                  [--workdir DIR] [--postgres postgresql://USER@HOST:PORT/DB]
 
-For each register size the script seeds a SQLite register with synthetic cases
+For each register size the script seeds a SQLite register (or, with ``--postgres``, a throwaway
+PostgreSQL database on that server) with synthetic cases
 (:func:`mpid.web.fixtures.seed_missing_persons`: names from ``mpid.simulate``, reports in
 Azerbaijani, Russian and English spelling) plus the F01 reference DVI case imported and
 blind-matched (so case pages with a pedigree and candidates are measured too), starts
@@ -24,6 +25,7 @@ baseline, and whether the median is under the 100 ms target. Seeded registers ar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import socket
@@ -50,7 +52,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare_register(path: Path, n: int) -> list[str]:
+def prepare_register(url: str, n: int) -> list[str]:
     """Seed (once) and return case codes to visit."""
     from sqlalchemy import select
 
@@ -63,7 +65,7 @@ def prepare_register(path: Path, n: int) -> list[str]:
     from mpid.services.matching import run_matching
     from mpid.web.fixtures import seed_missing_persons
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url)
     prepare_database(engine)
     with session_scope(engine) as s:
         seeded = s.scalar(select(MissingPerson.id).limit(1)) is not None
@@ -88,12 +90,12 @@ def prepare_register(path: Path, n: int) -> list[str]:
     return codes + matched * 10 if total else codes
 
 
-def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("mpid")), "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--database", f"sqlite:///{path}"],
+         "--database", url],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -159,25 +161,33 @@ def main() -> int:
     parser.add_argument("--baseline-n", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=150, help="at most this many requests per page kind")
     parser.add_argument("--seconds", type=float, default=60.0, help="at most this long per page kind")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep seeded registers here")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep seeded SQLite registers here")
+    parser.add_argument("--postgres", metavar="URL", default=None,
+                        help="PostgreSQL server to use instead of SQLite (a throwaway database per size)")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mpid-bench-web-"))
     workdir.mkdir(parents=True, exist_ok=True)
     servers: dict[int, tuple[str, list[str]]] = {}
     procs = []
-    try:
-        for n in (args.baseline_n, args.n):
-            path = workdir / f"register-{n}.sqlite"
-            print(f"register of {n:,} missing persons: {path}", file=sys.stderr)
-            codes = prepare_register(path, n)
-            proc, base = start_server(path)
-            procs.append(proc)
-            servers[n] = (base, codes)
-        results = measure(servers, args.requests, args.seconds)
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with contextlib.ExitStack() as stack:
+        try:
+            for n in (args.baseline_n, args.n):
+                if args.postgres:
+                    from mpid.registry.testing import temporary_postgres_database
+
+                    url = stack.enter_context(temporary_postgres_database(args.postgres))
+                else:
+                    url = f"sqlite:///{workdir / f'register-{n}.sqlite'}"
+                print(f"register of {n:,} missing persons: {url}", file=sys.stderr)
+                codes = prepare_register(url, n)
+                proc, base = start_server(url)
+                procs.append(proc)
+                servers[n] = (base, codes)
+            results = measure(servers, args.requests, args.seconds)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=30)
     print(f"\n{'page':8} {'persons':>9} {'requests':>9} {'median ms':>10} {'p95 ms':>8} {'× baseline':>11}")
     ok = True
     for kind in ("list", "search", "case"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 
 from mpid.registry.models import CaseStatus, CaseStatusEvent, DatePrecision, MissingPerson, Report, Sex
 from mpid.simulate.agencies import generate_agency_reports, generate_person_identities
@@ -60,4 +60,7 @@ def seed_missing_persons(engine: Engine, n: int, *, seed: int = 1, batch: int = 
             conn.execute(insert(CaseStatusEvent), ev_rows)
             if rp_rows:
                 conn.execute(insert(Report), rp_rows)
+        if engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('missing_persons', 'id'), "
+                              "(SELECT max(id) FROM missing_persons))"))
     return len(persons)
