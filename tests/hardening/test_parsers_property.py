@@ -122,9 +122,9 @@ def test_parse_genotype_returns_a_genotype_none_or_allele_error(value: Any) -> N
     if genotype is None:
         return
     a, b = genotype
+    assume(not any(x and x.isdigit() and len(x) > 4 for x in genotype))  # see test_integer_and_text_alleles_agree
     assert parse_allele(a) == a and (b is None or parse_allele(b) == b)
     assume("0" not in genotype)  # "0" is both an allele and the untyped marker ("00/00" → ('0', '0'))
-    assume(all(len(x) <= 6 for x in genotype if x))  # huge ints: see test_integer_and_text_alleles_agree
     assert parse_genotype(list(genotype)) == genotype
     if b is not None:
         assert parse_genotype([b, a]) == genotype
