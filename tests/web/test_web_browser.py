@@ -137,6 +137,10 @@ def test_main_flows_end_to_end(live_server, browser):
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "dna-match-report.pdf").write_bytes(pdf)
+    second.click("#report-html")
+    second.wait_for_selector("#combined-lr")
+    assert "DRAFT" not in second.content()
+    _shot(second, "report")
 
     # 5. the family asks the portal, in Russian and in Azerbaijani
     family = browser.new_context(base_url=base).new_page()

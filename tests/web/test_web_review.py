@@ -147,3 +147,11 @@ def test_case_and_remains_pages_show_the_identification(matched, login):
     assert 'id="identification"' in case and f"/review/{cid}/report.pdf" in case
     remains = analyst.get(f"/remains/{remains_id}").text
     assert 'id="identification"' in remains and 'id="remains-candidates"' in remains and code in remains
+
+
+def test_probabilities_never_round_to_certainty():
+    from mpid.reports.formatting import fmt_lr, fmt_prob
+
+    assert fmt_prob(0.999999999999997) == "> 99.9999 %"
+    assert fmt_prob(1.0) == "100.0000 %" and fmt_prob(0.99951) == "99.9510 %" and fmt_prob(None) == "–"
+    assert fmt_lr(3.358e14) == "3.358e+14" and fmt_lr(12.345) == "12.35" and fmt_lr(0.0) == "0"

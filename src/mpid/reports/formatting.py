@@ -25,7 +25,10 @@ def fmt_prob(value: float | None) -> str:
     """A probability as a percentage with enough digits to tell 99.95 % from 99.99 %."""
     if value is None:
         return "–"
-    return f"{100 * value:.4f} %"
+    text = f"{100 * value:.4f} %"
+    if value < 1.0 and text == "100.0000 %":
+        return "> 99.9999 %"  # never print certainty that the model does not give
+    return text
 
 
 def fmt_log10(value: float | None) -> str:
