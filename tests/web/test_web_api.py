@@ -207,3 +207,14 @@ def test_docs_list_every_api_endpoint(app):
     missing = [f"{m.upper()} {p}" for p, item in schema["paths"].items() for m in item
                if f"| {m.upper()} | `{p}` |" not in docs]
     assert not missing
+
+
+def test_no_page_loads_anything_from_the_internet(app, login):
+    import re
+
+    pages = [TestClient(app).get("/inquiry").text, TestClient(app).get("/login").text]
+    officer = login("officer")
+    pages += [officer.get(p).text for p in ("/", "/persons", "/sites")]
+    for html in pages:
+        assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert TestClient(app).get("/api/v1/docs").status_code == 404

@@ -33,7 +33,7 @@ def serve(
     except SchemaOutOfDateError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"mpid serving on http://{host}:{port}/ (portal: /inquiry, API: /api/v1/docs)", err=True)
+    typer.echo(f"mpid serving on http://{host}:{port}/ (portal: /inquiry, API schema: /api/v1/openapi.json)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 

@@ -68,7 +68,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         summary="Accounting for missing persons: register, DNA matching, review, family portal.",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # Swagger UI loads from a CDN; the app must work offline
         redoc_url=None,
         lifespan=lifespan,
     )
