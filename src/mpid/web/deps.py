@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from mpid.security.auth import SESSION_COOKIE_NAME, InvalidTokenError, csrf_token, resolve_request, verify_csrf
@@ -85,13 +86,19 @@ def _resolve(request: Request, session: Session) -> Caller | None:
     authorization = request.headers.get("authorization")
     if not cookie and not authorization:
         return None
+    policy = request.app.state.settings.auth_policy
     try:
-        user, principal = resolve_request(
-            session, cookie=cookie, authorization=authorization, policy=request.app.state.settings.auth_policy
-        )
+        try:
+            user, principal = resolve_request(session, cookie=cookie, authorization=authorization, policy=policy)
+            session.commit()  # resolve_request may have touched last_used_at
+        except OperationalError:
+            # SQLite refuses to turn a read into a write if another connection committed in between
+            # ("database is locked" at once, no busy wait); a fresh transaction reads and writes at once.
+            session.rollback()
+            user, principal = resolve_request(session, cookie=cookie, authorization=authorization, policy=policy)
+            session.commit()
     except InvalidTokenError:
         return None
-    session.commit()  # resolve_request may have touched last_used_at
     via_cookie = not (authorization or "").lower().startswith("bearer ")
     token = cookie if via_cookie else authorization.split(" ", 1)[1].strip()  # type: ignore[union-attr]
     caller = Caller(user=user, principal=principal, token=token or "", via_cookie=via_cookie)

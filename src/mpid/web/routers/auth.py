@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import text
 
 from mpid.security.audit import AuditAction, record_audit
 from mpid.security.auth import (
@@ -55,6 +56,11 @@ def _sign_in(request: Request, session, username: str, password: str, kind: str)
         request.app.state.limits.check_login(_client(request), username)
     except RateLimitError as exc:
         return None, f"too many attempts; try again in {int(exc.retry_after) + 1} s", 429
+    if session.get_bind().dialect.name == "sqlite":
+        # Take SQLite's write lock before the ~0.5 s password check: a read transaction cannot write
+        # once another connection has committed ("database is locked" at once), so a sign-in would fail
+        # whenever anyone wrote during its argon2 verification. Other writers wait (busy timeout).
+        session.execute(text("UPDATE users SET id = id WHERE 0"))
     try:
         user = authenticate(session, username, password, policy=settings.auth_policy)
     except AccountLockedError:
