@@ -79,12 +79,16 @@ def _normalise_factor(vars_: tuple[int, ...], arr: np.ndarray) -> Factor:
     return uniq, np.einsum(spec, arr)
 
 
-def contract(factors: list[Factor], keep: Sequence[int] = (), stats: dict | None = None) -> np.ndarray:
+def contract(
+    factors: list[Factor], keep: Sequence[int] = (), stats: dict | None = None, plan: list[int] | None = None
+) -> np.ndarray:
     """Σ over every variable not in ``keep`` of the product of ``factors``.
 
     Returns a scalar array (``keep`` empty) or an array over ``keep`` in that order.
     Variables are eliminated greedily, the one whose merged factor is smallest first.
     ``stats``, if given, receives ``max_size``: the largest intermediate factor's size.
+    ``plan``, if given, is an elimination order: an empty list is filled with the order
+    chosen, a filled one is followed (networks of one shape reuse one plan).
     """
     keep_set = set(keep)
     facs = [_normalise_factor(v, a) for v, a in factors]
@@ -93,26 +97,22 @@ def contract(factors: list[Factor], keep: Sequence[int] = (), stats: dict | None
         for v, d in zip(vs, arr.shape, strict=True):
             dims[v] = d
     todo = {v for v in dims if v not in keep_set}
+    order = list(plan) if plan else None  # follow a given plan, else choose greedily (and record)
     while todo:
-        best, best_cost, best_union = -1, math.inf, ()
-        for v in todo:
-            union: dict[int, None] = {}
-            for vs, _ in facs:
-                if v in vs:
-                    union.update(dict.fromkeys(vs))
-            cost = 1
-            for u in union:
-                cost *= dims[u]
-            if cost < best_cost or (cost == best_cost and v < best):
-                best, best_cost, best_union = v, cost, tuple(union)
-        v = best
+        if order:
+            v = order.pop(0)
+            union = _union(facs, v)
+        else:
+            v, union = _smallest_elimination(facs, todo, dims)
+            if plan is not None:
+                plan.append(v)
         involved = [f for f in facs if v in f[0]]
         facs = [f for f in facs if v not in f[0]]
-        out = tuple(u for u in best_union if u != v)
+        out = tuple(u for u in union if u != v)
         facs.append((out, _einsum(involved, out)))
         todo.discard(v)
         if stats is not None:
-            stats["max_size"] = max(stats.get("max_size", 0), best_cost)
+            stats["max_size"] = max(stats.get("max_size", 0), math.prod(dims[u] for u in union))
     out = tuple(keep)
     if not facs:
         return np.array(1.0)
@@ -122,6 +122,26 @@ def contract(factors: list[Factor], keep: Sequence[int] = (), stats: dict | None
             size *= dims.get(v, 1)
         stats["max_size"] = max(stats.get("max_size", 0), size)
     return _einsum(facs, out)
+
+
+def _union(facs: list[Factor], v: int) -> tuple[int, ...]:
+    """Variables of all factors that mention ``v`` (the scope of eliminating it)."""
+    union: dict[int, None] = {}
+    for vs, _ in facs:
+        if v in vs:
+            union.update(dict.fromkeys(vs))
+    return tuple(union)
+
+
+def _smallest_elimination(facs: list[Factor], todo: set[int], dims: dict[int, int]) -> tuple[int, tuple[int, ...]]:
+    """The variable whose elimination creates the smallest factor (ties: the lowest id)."""
+    best, best_cost, best_union = -1, math.inf, ()
+    for v in todo:
+        union = _union(facs, v)
+        cost = math.prod(dims[u] for u in union)
+        if cost < best_cost or (cost == best_cost and v < best):
+            best, best_cost, best_union = v, cost, union
+    return best, best_union
 
 
 def _einsum(facs: list[Factor], out: tuple[int, ...]) -> np.ndarray:
@@ -134,7 +154,9 @@ def _einsum(facs: list[Factor], out: tuple[int, ...]) -> np.ndarray:
         if v not in names:  # pragma: no cover - a kept variable always has a factor
             names[v] = _LETTERS[len(names)]
     spec = ",".join("".join(names[v] for v in vs) for vs, _ in facs) + "->" + "".join(names[v] for v in out)
-    return np.einsum(spec, *[a for _, a in facs], optimize=len(facs) > 2)
+    # Two operands: a fixed path (no search); more: numpy's greedy path.
+    path: object = ["einsum_path", (0, 1)] if len(facs) == 2 else len(facs) > 2
+    return np.einsum(spec, *[a for _, a in facs], optimize=path)
 
 
 # ---------------------------------------------------------------------------------------------

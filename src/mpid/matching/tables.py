@@ -315,6 +315,7 @@ def _batched_joint(
     tau_plain: np.ndarray,
     element_marker: np.ndarray,
     stats: dict | None = None,
+    plan: list[int] | None = None,
 ) -> np.ndarray:
     """J[e, u, v] = L(references, MP = (u, v)) for a batch of elements of one shape.
 
@@ -363,12 +364,12 @@ def _batched_joint(
             factors.append(((BATCH, 2 * i, 2 * i + 1), wts[i]))
     f, m = int(ped.father[mp]), int(ped.mother[mp])
     if f < 0 or np.any((ped.father == mp) | (ped.mother == mp)):
-        return np.asarray(contract(factors, (BATCH, 2 * mp, 2 * mp + 1), stats))
+        return np.asarray(contract(factors, (BATCH, 2 * mp, 2 * mp + 1), stats, plan))
     # MP has parents and no descendants: contract everything else onto the parents' four allele
     # variables, K, then transmit: J(x, y) = Σ K(a, b, c, d) τ(x | a, b) τ(y | c, d), using
     # τ(x | a, b) = ½ (M[a, x] + M[b, x]) so that each step costs n⁴, not n⁵.
     rest = [fac for fac in factors if 2 * mp not in fac[0] and 2 * mp + 1 not in fac[0]]
-    k = np.asarray(contract(rest, (BATCH, 2 * f, 2 * f + 1, 2 * m, 2 * m + 1), stats))
+    k = np.asarray(contract(rest, (BATCH, 2 * f, 2 * f + 1, 2 * m, 2 * m + 1), stats, plan))
     diag = np.arange(n)
     if tau_male is None:
         m_male = m_female = np.broadcast_to(np.eye(n), (bsz, n, n))
@@ -508,11 +509,13 @@ def build_tables(
     for key, elements in lumped_groups.items():
         # One element first, to learn the largest intermediate factor; then batches within the budget.
         stats: dict = {}
-        _batch_lumped(families, markers, canon_of[key], key[3], elements[:1], per_family, collector, stats)
+        plans: dict = {}
+        _batch_lumped(families, markers, canon_of[key], key[3], elements[:1], per_family, collector, stats, plans)
         chunk = max(1, min(16384, max_batch_elements // max(stats.get("max_size", 1), 1)))
         for start in range(1, len(elements), chunk):
             _batch_lumped(
-                families, markers, canon_of[key], key[3], elements[start:start + chunk], per_family, collector
+                families, markers, canon_of[key], key[3], elements[start:start + chunk], per_family, collector,
+                None, plans,
             )
     for mi, rows in collector.items():
         for start in range(0, len(rows), 4096):
@@ -601,6 +604,7 @@ def _batch_lumped(
     per_family: list[dict[str, MarkerTable]],
     collector: dict[int, list],
     stats: dict | None = None,
+    plans: dict | None = None,
 ) -> None:
     """Mendelian markers: contract in the lumped space of each element, then expand to every genotype.
 
@@ -613,18 +617,17 @@ def _batch_lumped(
     """
     mp = roles.index(2)
     typed = [i for i, r in enumerate(roles) if r == 1]
-    nt = len(typed)
     if not typed:
         for k, mi, _ in elements:
             per_family[k][markers[mi].name] = _uninformative(markers[mi])
         return
-    ns = 2 * nt + 3
     sx, sy, sr = 0, 1, 2  # probe alleles X, Y and the rest R; observed alleles from slot 3
+    plans = {} if plans is None else plans
     indexes = [{a: i for i, a in enumerate(m.alleles)} for m in markers]
     rarest = [[int(a) for a in np.argsort(m.freqs, kind="stable") if m.freqs[a] > 0] for m in markers]
-    rows: list[tuple[int, int, np.ndarray, int, int]] = []
-    freqs_small = []
-    pairs_small = []
+    # Elements are grouped by their number of distinct observed alleles, which sets the size of
+    # the lumped space (siblings of one couple carry at most four alleles, however many they are).
+    by_size: dict[int, list[tuple[int, int, np.ndarray, int, int, np.ndarray, list[tuple[int, int]]]]] = {}
     for k, mi, labels in elements:
         marker = markers[mi]
         fam = families[k]
@@ -645,21 +648,25 @@ def _batch_lumped(
         px, py = probes
         obs = np.array(obs_list, dtype=np.int64)
         slot = {a: 3 + j for j, a in enumerate(obs_list)}
-        fs = np.zeros(ns)
-        fs[3: 3 + obs.size] = f[obs]
+        fs = np.zeros(3 + obs.size)
+        fs[3:] = f[obs]
         fs[sx], fs[sy] = f[px], f[py]
         fs[sr] = 1.0 - float(f[obs].sum()) - f[px] - f[py]
-        freqs_small.append(fs)
-        pairs_small.append([(slot[a], slot[b]) for a, b in full_pairs])
-        rows.append((k, mi, obs, px, py))
-    if not rows:
-        return
-    fsm = np.array(freqs_small)
-    psm = np.array(pairs_small, dtype=np.int64)
-    tau = _transmission(None, ns)
-    joint = _batched_joint(ped, mp, typed, psm, fsm, None, None, tau, np.zeros(len(rows), dtype=np.int64), stats)
-    for row, (k, mi, obs, px, py) in enumerate(rows):
-        collector.setdefault(mi, []).append((k, obs, px, py, joint[row]))
+        size = obs.size + (obs.size % 2)  # even sizes: fewer groups; a padding slot has frequency 0
+        by_size.setdefault(size, []).append((k, mi, obs, px, py, fs, [(slot[a], slot[b]) for a, b in full_pairs]))
+    plan = plans.setdefault(("lumped", ped.father.tobytes(), ped.mother.tobytes(), roles), [])
+    for size, rows in sorted(by_size.items()):
+        ns = 3 + size
+        fsm = np.zeros((len(rows), ns))
+        for r, row in enumerate(rows):
+            fsm[r, : row[5].size] = row[5]
+        psm = np.array([r[6] for r in rows], dtype=np.int64)
+        joint = _batched_joint(
+            ped, mp, typed, psm, fsm, None, None, _transmission(None, ns), np.zeros(len(rows), dtype=np.int64),
+            stats, plan,
+        )
+        for row, (k, mi, obs, px, py, _fs, _pairs) in enumerate(rows):
+            collector.setdefault(mi, []).append((k, obs, px, py, joint[row]))
 
 
 def _expand_lumped(
