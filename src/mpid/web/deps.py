@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -93,8 +94,10 @@ def _resolve(request: Request, session: Session) -> Caller | None:
             session.commit()  # resolve_request may have touched last_used_at
         except OperationalError:
             # SQLite refuses to turn a read into a write if another connection committed in between
-            # ("database is locked" at once, no busy wait); a fresh transaction reads and writes at once.
+            # ("database is locked" at once, no busy wait): retry holding the write lock from the start.
             session.rollback()
+            if session.get_bind().dialect.name == "sqlite":
+                session.execute(text("UPDATE auth_tokens SET id = id WHERE 0"))
             user, principal = resolve_request(session, cookie=cookie, authorization=authorization, policy=policy)
             session.commit()
     except InvalidTokenError:
