@@ -78,11 +78,24 @@ def _need(obj: Any, key: str, path: str, kind: type | tuple[type, ...], src: str
     return val
 
 
-def _as_list(v: Any) -> list:
-    """dvir writes a one-element vector as a plain string (README quirk 1)."""
+def _as_list(v: Any, path: str, src: str) -> list[str]:
+    """dvir writes a one-element vector as a plain string (README quirk 1); anything else must be a list of ids."""
     if v is None:
         return []
-    return [v] if isinstance(v, str) else list(v)
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise RefcaseError(path, f"expected an id or a list of ids, got {v!r}", src)
+    return list(v)
+
+
+def _sex(obj: dict, path: str, src: str) -> int:
+    sex = obj.get("sex", 0)
+    if sex is None:
+        return 0
+    if isinstance(sex, bool) or sex not in (0, 1, 2):
+        raise RefcaseError(f"{path}.sex", f"expected 1 (male), 2 (female) or 0 (unknown), got {sex!r}", src)
+    return int(sex)
 
 
 def _pedigree(records: Any, path: str, src: str) -> Pedigree:
@@ -200,20 +213,23 @@ def parse_refcase(data: Any, source: str = "") -> Refcase:
     elif category == "dvi":
         dvi = _need(data, "dvi", "", dict, source)
         for k, v in enumerate(_need(dvi, "victims", "dvi", list, source)):
-            case.victims[str(_need(v, "id", f"dvi.victims[{k}]", str, source))] = int(v.get("sex", 0) or 0)
+            case.victims[str(_need(v, "id", f"dvi.victims[{k}]", str, source))] = _sex(v, f"dvi.victims[{k}]", source)
         for k, f in enumerate(_need(dvi, "families", "dvi", list, source)):
             p = f"dvi.families[{k}]"
             ped = _pedigree(_need(f, "pedigree", p, list, source), f"{p}.pedigree", source)
-            missing = tuple(_as_list(f.get("missing")))
+            missing = tuple(_as_list(f.get("missing"), f"{p}.missing", source))
             for mp in missing:
                 if mp not in ped.labels:
                     raise RefcaseError(f"{p}.missing", f"{mp!r} is not in the family pedigree", source)
             case.families.append(
-                DviFamily(str(_need(f, "name", p, str, source)), ped, missing, tuple(_as_list(f.get("references"))))
+                DviFamily(
+                    str(_need(f, "name", p, str, source)), ped, missing,
+                    tuple(_as_list(f.get("references"), f"{p}.references", source)),
+                )
             )
     else:  # direct_match
         for k, s in enumerate(_need(data, "samples", "", list, source)):
-            case.samples[str(_need(s, "id", f"samples[{k}]", str, source))] = int(s.get("sex", 0) or 0)
+            case.samples[str(_need(s, "id", f"samples[{k}]", str, source))] = _sex(s, f"samples[{k}]", source)
     return case
 
 
@@ -224,4 +240,6 @@ def load_refcase(path: str | Path) -> Refcase:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise RefcaseError(f"line {exc.lineno}", f"invalid JSON: {exc.msg}", str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise RefcaseError(f"byte {exc.start}", "not UTF-8 text", str(p)) from None
     return parse_refcase(data, str(p))

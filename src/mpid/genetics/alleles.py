@@ -96,6 +96,8 @@ def parse_allele(text: object) -> str:
     if isinstance(text, int):
         if text < 0:
             raise AlleleError(f"negative allele: {text!r}")
+        if text > 9999:  # the same bound as for text: no STR has ten thousand repeats
+            raise AlleleError(f"not an allele: {text!r}")
         return str(text)
     if isinstance(text, float):
         text = repr(text)
