@@ -362,3 +362,25 @@ def test_a_malformed_refcase_is_refused_with_what_is_missing(engine, tmp_path):
         "no_id.json, element dvi.victims[2], field 'sex': sex 7 is not 1/2/0, M/F/U or male/female/unknown"
     )
     assert _entity_counts(engine)["remains"] == 0
+
+
+def test_a_large_lab_file_is_batched_and_still_whole_or_nothing(engine, tmp_path):
+    lines = ["Sample Name\tMarker\tAllele 1\tAllele 2"]
+    for i in range(700):
+        lines += [f"BONE-{i:04d}\tTH01\t6\t9.3", f"BONE-{i:04d}\tD8S1179\t{10 + i % 5}\t14"]
+    good = tmp_path / "run_big.txt"
+    good.write_text("\n".join(lines) + "\n")
+    bad = tmp_path / "run_big_bad.txt"
+    bad.write_text("\n".join([*lines, "BONE-0700\tXYZ9\t10\t11"]) + "\n")  # after the first batch of 500
+    with pytest.raises(ImportRecordError) as info:
+        import_file(engine, "genemapper", bad, ImportOptions(category="remains", lab="LAB1"))
+    assert str(info.value).startswith("run_big_bad.txt, line 1402, field 'XYZ9': sample BONE-0700: unknown locus")
+    assert _entity_counts(engine)["remains"] == 0
+    result = import_file(engine, "genemapper", good, ImportOptions(category="remains", lab="LAB1"))
+    assert result.counts == {"profiles": 700, "remains": 700}
+    counts = _entity_counts(engine)
+    assert (counts["remains"], counts["samples"], counts["custody_events"], counts["profiles"]) == (700, 700, 700, 700)
+    with session_scope(engine) as s:
+        data = load_matching_input(s)
+    by_code = {r.remains_code: r.loci for r in data.remains}
+    assert by_code["R-BONE-0007"] == {"TH01": ("6", "9.3"), "D8S1179": ("12", "14")}

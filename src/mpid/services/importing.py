@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,23 +33,34 @@ from mpid.genetics.alleles import AlleleError, canonical_locus, parse_allele
 from mpid.registry.db import make_session_factory
 from mpid.registry.errors import (
     BarcodeConflictError,
+    ConflictError,
     PedigreeContradictionError,
     RegisterError,
 )
 from mpid.registry.models import (
+    CustodyAction,
+    CustodyEvent,
     DatePrecision,
     Donor,
     ImportBatch,
+    Profile,
+    Remains,
     RemainsKind,
     Sample,
     SampleType,
     Sex,
+    check_object_text_lengths,
 )
-from mpid.registry.repositories import find_import_batch, find_missing_person_by_case_code, find_sample_by_barcode
+from mpid.registry.repositories import (
+    find_import_batch,
+    find_missing_person_by_case_code,
+    find_sample_by_barcode,
+    stored_loci,
+)
 from mpid.services.frequencies import store_frequency_table
 from mpid.services.intake import ReportInput, find_report, register_report
 from mpid.services.lifecycle import move_case
-from mpid.services.profiles import attach_profile
+from mpid.services.profiles import attach_profile, normalise_loci
 from mpid.services.references import (
     ConsentInput,
     PedigreePersonInput,
@@ -338,32 +349,106 @@ def _record_line(record: ProfileRecord, locus: str | None = None) -> int | None:
     return min(record.source_lines.values()) if record.source_lines else None
 
 
+_BULK_FLUSH_EVERY = 500
+
+
+def _profile_fields(run: _ImportRun, record: ProfileRecord) -> dict[str, Any]:
+    return {
+        "kit": record.kit or run.options.kit,
+        "lab": record.lab or run.options.lab,
+        "run": record.run or run.options.run,
+        "quality": "partial" if str(record.attributes.get("partial", "")).lower() == "true" else None,
+        "import_batch_id": run.batch.id,
+        "provenance": {
+            "file": run.file_name,
+            "lines": dict(record.source_lines),
+            "category": record.category,
+            **{k: v for k, v in record.attributes.items() if v is not None},
+        },
+    }
+
+
 def _apply_profiles(run: _ImportRun, records: Sequence[ProfileRecord]) -> None:
+    """Attach each record's profile; new remains samples take a batched path (same checks, fewer round trips)."""
+    session = run.session
     consent = ConsentInput(given_on=run.options.consent_given_on) if run.options.consent_given_on else None
+    barcodes = {record.sample_id.strip() for record in records}
+    known_barcodes = _existing_values(session, Sample.barcode, barcodes)
+    known_remains_codes = _existing_values(session, Remains.code, {f"R-{b}" for b in barcodes})
+    new_in_file: set[str] = set()
+    table_loci: set[str] | None = None
+    pending = 0
     for record in records:
+        barcode = record.sample_id.strip()
         try:
-            sample = _sample_for_record(run, record, consent)
-            attach_profile(
-                run.session,
-                sample,
-                record.loci,
-                kit=record.kit or run.options.kit,
-                lab=record.lab or run.options.lab,
-                run=record.run or run.options.run,
-                quality="partial" if str(record.attributes.get("partial", "")).lower() == "true" else None,
-                import_batch_id=run.batch.id,
-                provenance={
-                    "file": run.file_name,
-                    "lines": dict(record.source_lines),
-                    "category": record.category,
-                    **{k: v for k, v in record.attributes.items() if v is not None},
-                },
-            )
+            if (
+                barcode
+                and barcode not in known_barcodes
+                and barcode not in new_in_file
+                and (_owner_kind(record, run.options) == "remains")
+            ):
+                if table_loci is None:
+                    table_loci = stored_loci(session)
+                _add_new_remains_profile(run, record, barcode, known_remains_codes, table_loci)
+                new_in_file.add(barcode)
+                pending += 1
+                if pending >= _BULK_FLUSH_EVERY:
+                    session.flush()
+                    pending = 0
+            else:
+                if pending:
+                    session.flush()  # the checks below read the database
+                    pending = 0
+                sample = _sample_for_record(run, record, consent)
+                attach_profile(session, sample, record.loci, **_profile_fields(run, record))
         except RegisterError as exc:
             locus = exc.field if exc.field in record.loci else None
             raise run.error(exc, line=_record_line(record, locus), prefix=f"sample {record.sample_id}: ") from None
         run.counts["profiles"] += 1
         run.row_done()
+    if pending:
+        session.flush()
+
+
+def _existing_values(session: Session, column: Any, values: set[str]) -> set[str]:
+    """Which of ``values`` the column already holds (queried in chunks)."""
+    found: set[str] = set()
+    ordered = sorted(values)
+    for i in range(0, len(ordered), 500):
+        found.update(session.scalars(select(column).where(column.in_(ordered[i : i + 500]))))
+    return found
+
+
+def _add_new_remains_profile(
+    run: _ImportRun, record: ProfileRecord, barcode: str, known_remains_codes: set[str], table_loci: set[str]
+) -> None:
+    """New remains, its bone sample (custody: collected) and the profile, as record_remains,
+    record_sample and attach_profile would store them, without a database round trip each."""
+    loci = normalise_loci(record.loci, extra_known_loci=table_loci)
+    if not loci:
+        raise RegisterError(f"profile of sample {barcode} has no typed locus", field="loci")
+    code = f"R-{barcode}"
+    if code in known_remains_codes:
+        raise ConflictError(f"remains code {code!r} is already used", field="code")
+    fields = _profile_fields(run, record)
+    remains = Remains(code=code, kind=RemainsKind.BODY, anthropological_sex=Sex.UNKNOWN)
+    sample = Sample(barcode=barcode, sample_type=SampleType.BONE, remains=remains)
+    custody = CustodyEvent(sample=sample, action=CustodyAction.COLLECTED, actor=run.options.actor)
+    profile = Profile(
+        sample=sample,
+        kit=fields["kit"] or "",
+        lab=fields["lab"] or "",
+        run=fields["run"] or "",
+        quality=fields["quality"],
+        n_loci=sum(1 for locus in loci if locus != "AMEL"),
+        alleles=loci,
+        import_batch_id=fields["import_batch_id"],
+        provenance=fields["provenance"],
+    )
+    for obj in (remains, sample, custody, profile):
+        check_object_text_lengths(obj)
+    run.session.add_all([remains, sample, custody, profile])
+    run.counts["remains"] += 1
 
 
 def _sample_for_record(run: _ImportRun, record: ProfileRecord, consent: ConsentInput | None) -> Sample:

@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 
 from mpid.registry.base import Base
-from mpid.registry.models._lengths import install_length_check
+from mpid.registry.models._lengths import check_object_text_lengths, install_length_check
 from mpid.registry.models.cases import (
     CaseStatusEvent,
     Consent,
@@ -44,6 +44,7 @@ __all__ = [
     "EXTERNAL_MODEL_MODULES",
     "Base",
     "CandidateMatch",
+    "check_object_text_lengths",
     "CaseStatus",
     "CaseStatusEvent",
     "Consent",
