@@ -148,3 +148,12 @@ def test_text_longer_than_its_column_is_refused_on_every_backend(session):
         session.flush()
     assert info.value.field == "code"
     assert str(info.value).endswith("is 121 characters long; remains.code holds at most 120")
+
+
+@pytest.mark.parametrize("record_id", [0, -1, 2**63, 10**30])
+def test_ids_no_database_can_hold_are_not_found(session, record_id):
+    from mpid.registry.errors import NotFoundError
+    from mpid.registry.repositories import get_by_id
+
+    with pytest.raises(NotFoundError, match=f"no remains record with id {record_id}"):
+        get_by_id(session, Remains, record_id)

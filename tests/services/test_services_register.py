@@ -262,3 +262,11 @@ def test_a_second_partner_is_a_new_person_not_the_first_one_replaced(session):
     assert child.pedigree_person.mother_id == first.pedigree_person.id  # the child's mother gave a sample
     assert second.pedigree_person is not None and second.pedigree_person.id != first.pedigree_person.id
     assert first.pedigree_person.donor_id == first.id
+
+
+def test_the_case_history_does_not_name_donors(session):
+    mp = register_report(session, _report(), case_code="MP-H")
+    donor = add_donor(session, mp, "maternal aunt", consent=CONSENT)
+    reasons = [event.reason or "" for event in mp.status_events]
+    assert reasons[-1] == "reference donor registered (maternal aunt)"
+    assert not any(donor.pseudonym in reason for reason in reasons)

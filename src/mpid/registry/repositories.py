@@ -40,7 +40,9 @@ ModelT = TypeVar("ModelT", bound=Base)
 
 
 def get_by_id(session: Session, model: type[ModelT], record_id: int) -> ModelT:
-    """The record of ``model`` with this id, or :class:`NotFoundError`."""
+    """The record of ``model`` with this id, or :class:`NotFoundError` (also for ids no database can hold)."""
+    if isinstance(record_id, bool) or not isinstance(record_id, int) or not 0 < record_id < 2**63:
+        raise NotFoundError(f"no {model.__tablename__} record with id {record_id}")
     record = session.get(model, record_id)
     if record is None:
         raise NotFoundError(f"no {model.__tablename__} record with id {record_id}")

@@ -152,7 +152,8 @@ def add_donor(
         CaseStatus.REFERENCES_COLLECTED,
         from_statuses=(CaseStatus.REPORTED,),
         actor=actor,
-        reason=f"reference donor {donor.pseudonym} ({key}) registered",
+        # No pseudonym here: the case history is shown to partner agencies the donor's consent may exclude.
+        reason=f"reference donor registered ({key.replace('_', ' ')})",
     )
     log.info("donor %s added to family %s as %s", donor.pseudonym, family.code, key)
     return donor
