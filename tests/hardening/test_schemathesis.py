@@ -17,7 +17,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hardening_helpers import Seeded, bearer_token, wait_for_jobs
+from hardening_helpers import Seeded, bearer_token, session_client, wait_for_jobs
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -218,3 +218,49 @@ def test_huge_integer_ids_are_not_found(tokens: dict[str, str], seeded_app: tupl
         url = path.format(**{**seeded.params(), name: HUGE_ID})
         r = client.get(url)
         check_answer(r.status_code, r.content, r.headers.get("content-type", ""), url)
+
+
+# ----------------------------------------------------------------------------- page forms (not in the schema)
+
+
+def _page_client(app: FastAPI, username: str) -> tuple[TestClient, str]:
+    signed = session_client(app, username)
+    client = TestClient(app, raise_server_exceptions=False, cookies=dict(signed.cookies))
+    return client, signed.csrf
+
+
+def test_page_forms_refuse_malformed_numbers_and_dates(seeded_app: tuple[FastAPI, Seeded]) -> None:
+    app, seeded = seeded_app
+    officer, csrf = _page_client(app, "case_officer")
+    for value in ("2024-02-30", "x", "\x00", "9" * 5000):
+        r = officer.post("/persons", data={"csrf": csrf, "source_agency": "NGO", "name_original": "X Y",
+                                           "birth_date": value}, follow_redirects=False)
+        check_answer(r.status_code, r.content, r.headers.get("content-type", ""), f"POST /persons birth_date={value!r}")
+    field, csrf = _page_client(app, "field_officer")
+    for value in ("abc", "nan", "inf", "1e400", "9" * 5000):
+        r = field.post("/sites", data={"csrf": csrf, "name": "s", "site_type": "mass_grave", "latitude": value,
+                                       "longitude": "47"}, follow_redirects=False)
+        check_answer(r.status_code, r.content, r.headers.get("content-type", ""), f"POST /sites latitude={value!r}")
+    for value in ("abc", "9" * 30):
+        r = field.post("/remains", data={"csrf": csrf, "kind": "body", "site_id": value}, follow_redirects=False)
+        check_answer(r.status_code, r.content, r.headers.get("content-type", ""), f"POST /remains site_id={value!r}")
+        r = field.post(f"/sites/{seeded.site_id}/exhumations", data={"csrf": csrf, "started_on": value},
+                       follow_redirects=False)
+        check_answer(r.status_code, r.content, r.headers.get("content-type", ""), f"exhumation started_on={value!r}")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "BUG: POST /persons with birth_year 'abc', '99999' or '-5' → 500 (mpid.web.routers.persons.create_person_page "
+    "does date(int(birth_year), 1, 1) unguarded); POST /remains with age_min '999…9' (30 digits) → 500 "
+    "(integer overflow on insert). Both files were being edited by the web engineer, so not fixed here"))
+@pytest.mark.parametrize("case", ["birth_year abc", "birth_year 99999", "remains age_min huge"])
+def test_page_form_number_bugs(case: str, seeded_app: tuple[FastAPI, Seeded]) -> None:
+    app, _ = seeded_app
+    if case.startswith("birth_year"):
+        client, csrf = _page_client(app, "case_officer")
+        r = client.post("/persons", data={"csrf": csrf, "source_agency": "NGO", "name_original": "X Y",
+                                          "birth_year": case.split()[1]}, follow_redirects=False)
+    else:
+        client, csrf = _page_client(app, "field_officer")
+        r = client.post("/remains", data={"csrf": csrf, "kind": "body", "age_min": "9" * 30}, follow_redirects=False)
+    check_answer(r.status_code, r.content, r.headers.get("content-type", ""), case)
