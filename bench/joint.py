@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from mpid.formats.refcase import load_refcase
+from mpid.formats.refcase_results import joint_results
 from mpid.genetics.frequencies import load_builtin_table
 from mpid.genetics.markers import Marker
 from mpid.genetics.pedigree import Pedigree
 from mpid.matching.components import CandidateEdge, ComponentSettings, ReferenceFamily, Remains, solve_components
-from mpid.matching.joint import joint_results
 from mpid.matching.policy import Category, PolicySettings, Provenance, decide, decide_marginals
 from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
 from mpid.matching.tables import FamilyInput

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mpid.formats.refcase import load_refcase  # noqa: E402
-from mpid.matching.joint import joint_results  # noqa: E402
+from mpid.formats.refcase_results import joint_results  # noqa: E402
 from refcase_compare import assert_matches, refcase_paths  # noqa: E402
 
 DVI = refcase_paths("dvi")

@@ -13,17 +13,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mpid.formats.refcase import parse_refcase  # noqa: E402
+from mpid.formats.refcase_results import dvi_data, joint_results  # noqa: E402
 from mpid.genetics.pedigree import Pedigree  # noqa: E402
 from mpid.matching.joint import (  # noqa: E402
     STAR,
     DviEngine,
     JointSpaceTooLargeError,
     bmarginal,
-    dvi_data,
     enumerate_assignments,
     find_undisputed,
     generate_pairings,
-    joint_results,
     joint_table,
     kinship_matrix,
     pairwise_lr,
@@ -34,6 +33,11 @@ from mpid.matching.joint import (  # noqa: E402
 from refcase_compare import REFCASE_DIR  # noqa: E402
 
 F01 = REFCASE_DIR / "F01_dvi_small_2fam_3vic.json"
+
+
+def _engine(case) -> DviEngine:
+    """The joint engine over a refcase's markers, genotypes, victims' sexes and θ."""
+    return DviEngine(case.markers, case.genotypes, case.victims, case.theta)
 F04 = REFCASE_DIR / "F04_dvi_symmetric_brothers.json"
 
 
@@ -65,7 +69,7 @@ def test_posterior_with_prior():
 
 def test_user_prior_in_bmarginal():
     case = _case(F01)
-    engine = DviEngine.from_case(case)
+    engine = _engine(case)
     dvi = dvi_data(case)
     table = joint_table(dvi, engine)
     prior = np.zeros(len(table.assignments))
@@ -80,7 +84,7 @@ def test_theta_is_carried_through():
     case0, case1 = _case(F01), _case(F01, theta=0.02)
     res0, res1 = joint_results(case0), joint_results(case1)
     # Single-move rows are pairwise LRs; with θ they are computed from θ-likelihoods.
-    engine = DviEngine.from_case(case1)
+    engine = _engine(case1)
     dvi = dvi_data(case1)
     pw = pairwise_lr(dvi, engine).lr
     for row in res1["joint"]["table"]:
@@ -95,7 +99,7 @@ def test_theta_is_carried_through():
 
 def test_undisputed_moves_victim_data_into_family():
     case = _case(F01)
-    engine = DviEngine.from_case(case)
+    engine = _engine(case)
     und = find_undisputed(dvi_data(case), engine)
     assert [r["Sample"] for r in und.summary if r["Conclusion"] == "Undisputed"] == ["V01", "V02"]
     assert not und.reduced.missing or all(m not in und.reduced.missing for m in ("F1_M1", "F2_M1"))
@@ -103,7 +107,7 @@ def test_undisputed_moves_victim_data_into_family():
 
 def test_subset_drops_unpaired_victims():
     case = _case(F01)
-    engine = DviEngine.from_case(case)
+    engine = _engine(case)
     dvi = dvi_data(case)
     dvi.pairings = generate_pairings(dvi, engine.victim_sex)
     sub = subset_dvi(dvi, missing=["F1_M1"])

@@ -96,7 +96,7 @@ def match(
                                str(case_file))
         result = dvi_pairwise_results(case)
         if joint:
-            from mpid.matching.joint import joint_results
+            from mpid.formats.refcase_results import joint_results
 
             result.update(joint_results(case))
         return result

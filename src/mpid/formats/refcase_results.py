@@ -6,16 +6,36 @@ output of ``mpid kinship CASE.json --json`` can be diffed against the case itsel
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
+
+import numpy as np
 
 from mpid.genetics.kinship import HypothesisLikelihood, LikelihoodRatio, kinship_lr, missing_person_lr
 from mpid.genetics.markers import Marker
 from mpid.matching.direct import direct_match_all, merge_samples
+from mpid.matching.joint import (
+    DEFAULT_MAX_ASSIGNMENTS,
+    DviData,
+    DviEngine,
+    DviFamilyState,
+    JointSpaceTooLargeError,
+    JointTable,
+    bmarginal,
+    count_assignments_bound,
+    dvi_solve,
+    find_undisputed,
+    finite_or_none,
+    generate_pairings,
+    joint_table,
+)
 
 from .refcase import KINSHIP_CATEGORIES, Refcase
 
-__all__ = ["direct_match_results", "json_number", "kinship_results"]
+__all__ = ["direct_match_results", "dvi_data", "joint_block", "joint_results", "json_number", "kinship_results"]
+
+log = logging.getLogger(__name__)
 
 
 def json_number(x: float | None) -> float | None:
@@ -119,4 +139,80 @@ def direct_match_results(case: Refcase) -> dict[str, Any]:
             "nonmissing": groups.nonmissing,
             "LRmat": {a: {b: json_number(v) for b, v in row.items()} for a, row in groups.lr_matrix.items()},
         }
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# DVI: joint identification blocks (dvir's dviJoint, Bmarginal, findUndisputed, dviSolve)
+# ---------------------------------------------------------------------------------------------
+def dvi_data(case: Refcase) -> DviData:
+    """The DVI problem of a refcase (all victims, families, missing; default pairings)."""
+    fams = {}
+    for f in case.families:
+        typed = tuple(sorted((p, p) for p in f.pedigree.labels if case.genotypes.get(p) and p not in f.missing))
+        fams[f.name] = DviFamilyState(f.name, f.pedigree, typed)
+    missing = [m for f in case.families for m in f.missing]
+    listed = case.raw.get("dvi", {}).get("missing") if isinstance(case.raw, dict) else None
+    if isinstance(listed, list) and sorted(listed) == sorted(missing):
+        missing = list(listed)
+    return DviData(list(case.victims), fams, missing, None)
+
+
+def joint_block(table: JointTable) -> dict[str, Any]:
+    """The ``joint`` block: n_assignments, loglik_null and the sorted rows."""
+    post = table.posterior()
+    rows = []
+    for a, ll, best, null, p in zip(table.assignments, table.log_lik, table.lr_vs_best, table.lr_vs_null, post,
+                                    strict=True):
+        rows.append({
+            "assignment": dict(zip(table.victims, a, strict=True)),
+            "loglik": finite_or_none(ll),
+            "LR_vs_best": finite_or_none(best) if np.isfinite(ll) else None,
+            "LR_vs_null": finite_or_none(null),
+            "posterior_flat_prior": float(p),
+        })
+    return {"n_assignments": len(rows), "loglik_null": finite_or_none(table.log_lik_null), "table": rows}
+
+
+def joint_results(
+    case: Refcase,
+    *,
+    threshold: float = 1e4,
+    threshold2: float = 1e3,
+    max_incomp: int = 2,
+    max_assign: int = DEFAULT_MAX_ASSIGNMENTS,
+    max_joint_rows: int = 1_000_000,
+) -> dict[str, Any]:
+    """``joint``, ``bmarginal``, ``undisputed`` and ``dviSolve`` blocks of a DVI refcase.
+
+    ``joint``/``bmarginal`` cover the whole problem and are omitted when it has more than
+    ``max_joint_rows`` assignments (decided by the bound Π|pairings| first, then by an enumeration
+    that stops at the limit); ``max_assign`` bounds the per-family joint tables inside dviSolve.
+    """
+    engine = DviEngine(case.markers, case.genotypes, case.victims, case.theta)
+    dvi = dvi_data(case)
+    ignore_sex = bool(case.settings.get("ignoreSex", False))
+    pairings = generate_pairings(dvi, engine.victim_sex, ignore_sex=ignore_sex)
+    if ignore_sex:
+        dvi.pairings = pairings
+    out: dict[str, Any] = {}
+    bound = count_assignments_bound(dvi.victims, pairings)
+    if bound <= 1000 * max_joint_rows:
+        try:
+            table = joint_table(DviData(dvi.victims, dvi.families, dvi.missing, pairings), engine, max_joint_rows)
+            out["joint"] = joint_block(table)
+            out["bmarginal"] = bmarginal(table)
+        except JointSpaceTooLargeError:
+            log.info("joint space above %d assignments: no joint table", max_joint_rows)
+    else:
+        log.info("joint space bound %.3g above %d assignments: no joint table", bound, 1000 * max_joint_rows)
+    und = find_undisputed(dvi, engine, threshold, strict=False)
+    out["undisputed"] = {
+        "threshold": threshold,
+        "strict": False,
+        "summary": [
+            {k: (finite_or_none(v) if k == "LR" else v) for k, v in r.items() if k != "GLR"} for r in und.summary
+        ],
+    }
+    out["dviSolve"] = dvi_solve(dvi, engine, threshold, threshold2, max_incomp, max_assign=max_assign)
     return out

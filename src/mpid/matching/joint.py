@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from mpid.formats.refcase import Refcase
 from mpid.genetics.likelihood import marker_likelihood
 from mpid.genetics.markers import Marker
 from mpid.genetics.pedigree import Pedigree
@@ -48,16 +47,14 @@ __all__ = [
     "bmarginal",
     "count_assignments_bound",
     "count_assignments_lower_bound",
-    "dvi_data",
     "dvi_solve",
     "enumerate_assignments",
     "exclusion_matrix",
     "find_excluded",
     "find_nonidentifiable",
     "find_undisputed",
+    "finite_or_none",
     "generate_pairings",
-    "joint_block",
-    "joint_results",
     "joint_table",
     "kinship_matrix",
     "pairwise_glr",
@@ -130,19 +127,6 @@ class DviData:
         raise KeyError(f"missing person {missing!r} is in no family")
 
 
-def dvi_data(case: Refcase) -> DviData:
-    """The DVI problem of a refcase (all victims, families, missing; default pairings)."""
-    fams = {}
-    for f in case.families:
-        typed = tuple(sorted((p, p) for p in f.pedigree.labels if case.genotypes.get(p) and p not in f.missing))
-        fams[f.name] = DviFamilyState(f.name, f.pedigree, typed)
-    missing = [m for f in case.families for m in f.missing]
-    listed = case.raw.get("dvi", {}).get("missing") if isinstance(case.raw, dict) else None
-    if isinstance(listed, list) and sorted(listed) == sorted(missing):
-        missing = list(listed)
-    return DviData(list(case.victims), fams, missing, None)
-
-
 # ---------------------------------------------------------------------------------------------
 # Likelihood engine with caches
 # ---------------------------------------------------------------------------------------------
@@ -157,11 +141,6 @@ class DviEngine:
     _victim_ll: dict[str, float] = field(default_factory=dict)
     _family_ll: dict[tuple, float] = field(default_factory=dict)
     _tables: dict[tuple, FamilyTables] = field(default_factory=dict)
-
-    @classmethod
-    def from_case(cls, case: Refcase) -> DviEngine:
-        """Engine over a refcase's markers, genotypes and θ."""
-        return cls(case.markers, case.genotypes, case.victims, case.theta)
 
     # -- likelihoods ---------------------------------------------------------------------------
     def victim_loglik(self, victim: str) -> float:
@@ -938,14 +917,22 @@ def _pm_driven(victims: Sequence[str], lr: Mapping[str, Mapping[str, float | Non
     return out
 
 
+def finite_or_none(x: Any) -> float | None:
+    """A JSON-safe number: None for None, NaN and ±∞ (as the refcases write them)."""
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
 def _joint_table_block(table: JointTable) -> list[dict[str, Any]]:
     """A family's joint table in dvir's layout: victim columns, loglik, LR (vs best), missing columns."""
     used = sorted({m for a in table.assignments for m in a if m != STAR})
     out = []
     for a, ll, lrb in zip(table.assignments, table.log_lik, table.lr_vs_best, strict=True):
         row: dict[str, Any] = dict(zip(table.victims, a, strict=True))
-        row["loglik"] = _num(ll)
-        row["LR"] = _num(lrb)
+        row["loglik"] = finite_or_none(ll)
+        row["LR"] = finite_or_none(lrb)
         inv = {m: v for v, m in zip(table.victims, a, strict=True) if m != STAR}
         for m in used:
             row[m] = inv.get(m, STAR)
@@ -1016,7 +1003,7 @@ def _format(rows_lists: Sequence[Sequence[dict[str, Any]]], keys: Sequence[str],
     for k in keys:
         r = dict(fill.get(k, {}))
         r.update({c: v for c, v in first.get(k, {}).items() if v is not None or c not in r})
-        out.append({c: _num(r.get(c)) if c in ("LR", "GLR") else r.get(c) for c in cols})
+        out.append({c: finite_or_none(r.get(c)) if c in ("LR", "GLR") else r.get(c) for c in cols})
     return out
 
 
@@ -1092,71 +1079,3 @@ def dvi_solve(
         "PM": _format(sums_pm, orig.victims, "Sample", PM_COLS, fill_pm),
         "jointTables": joint_tables or [],  # R writes an empty list as []
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# Refcase blocks
-# ---------------------------------------------------------------------------------------------
-def _num(x: Any) -> Any:
-    if x is None:
-        return None
-    x = float(x)
-    return None if math.isnan(x) or math.isinf(x) else x
-
-
-def joint_block(table: JointTable) -> dict[str, Any]:
-    """The ``joint`` block: n_assignments, loglik_null and the sorted rows."""
-    post = table.posterior()
-    rows = []
-    for a, ll, best, null, p in zip(table.assignments, table.log_lik, table.lr_vs_best, table.lr_vs_null, post,
-                                    strict=True):
-        rows.append({
-            "assignment": dict(zip(table.victims, a, strict=True)),
-            "loglik": _num(ll),
-            "LR_vs_best": _num(best) if np.isfinite(ll) else None,
-            "LR_vs_null": _num(null),
-            "posterior_flat_prior": float(p),
-        })
-    return {"n_assignments": len(rows), "loglik_null": _num(table.log_lik_null), "table": rows}
-
-
-def joint_results(
-    case: Refcase,
-    *,
-    threshold: float = 1e4,
-    threshold2: float = 1e3,
-    max_incomp: int = 2,
-    max_assign: int = DEFAULT_MAX_ASSIGNMENTS,
-    max_joint_rows: int = 1_000_000,
-) -> dict[str, Any]:
-    """``joint``, ``bmarginal``, ``undisputed`` and ``dviSolve`` blocks of a DVI refcase.
-
-    ``joint``/``bmarginal`` cover the whole problem and are omitted when it has more than
-    ``max_joint_rows`` assignments (decided by the bound Π|pairings| first, then by an enumeration
-    that stops at the limit); ``max_assign`` bounds the per-family joint tables inside dviSolve.
-    """
-    engine = DviEngine.from_case(case)
-    dvi = dvi_data(case)
-    ignore_sex = bool(case.settings.get("ignoreSex", False))
-    pairings = generate_pairings(dvi, engine.victim_sex, ignore_sex=ignore_sex)
-    if ignore_sex:
-        dvi.pairings = pairings
-    out: dict[str, Any] = {}
-    bound = count_assignments_bound(dvi.victims, pairings)
-    if bound <= 1000 * max_joint_rows:
-        try:
-            table = joint_table(DviData(dvi.victims, dvi.families, dvi.missing, pairings), engine, max_joint_rows)
-            out["joint"] = joint_block(table)
-            out["bmarginal"] = bmarginal(table)
-        except JointSpaceTooLargeError:
-            log.info("joint space above %d assignments: no joint table", max_joint_rows)
-    else:
-        log.info("joint space bound %.3g above %d assignments: no joint table", bound, 1000 * max_joint_rows)
-    und = find_undisputed(dvi, engine, threshold, strict=False)
-    out["undisputed"] = {
-        "threshold": threshold,
-        "strict": False,
-        "summary": [{k: (_num(v) if k == "LR" else v) for k, v in r.items() if k != "GLR"} for r in und.summary],
-    }
-    out["dviSolve"] = dvi_solve(dvi, engine, threshold, threshold2, max_incomp, max_assign=max_assign)
-    return out
