@@ -203,12 +203,8 @@ def test_hostile_values_never_cause_a_server_error(role: str, tokens: dict[str, 
                              f"{role} {method} {url} form={str(value)[:40]!r}")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: a record id beyond 64 bits (e.g. GET /api/v1/sites/9999…9, /api/v1/remains/…, /api/v1/match-runs/…/"
-    "candidates, /api/v1/candidates/…) reaches mpid.registry.repositories.get_by_id, whose session.get raises "
-    "OverflowError ('Python int too large to convert to SQLite INTEGER') → 500; get_by_id should answer "
-    "NotFoundError (or the routes bound their int path parameters to 1..2**63-1)"))
 def test_huge_integer_ids_are_not_found(tokens: dict[str, str], seeded_app: tuple[FastAPI, Seeded]) -> None:
+    # Found here first: the id reached get_by_id, whose session.get raised OverflowError → 500.
     app, seeded = seeded_app
     client = TestClient(app, headers={"Authorization": f"Bearer {tokens['dna_analyst']}"},
                         raise_server_exceptions=False)
