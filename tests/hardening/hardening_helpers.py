@@ -18,12 +18,10 @@ from mpid.registry.db import session_scope
 from mpid.registry.models import (
     CandidateMatch,
     DatePrecision,
-    MatchRun,
     MissingPerson,
     Remains,
     Sample,
     Sex,
-    Site,
     SiteType,
 )
 from mpid.security.auth import SESSION_COOKIE_NAME, AuthPolicy, create_user, csrf_token
@@ -139,13 +137,11 @@ def build_app(database_url: str, *, matched: bool = True, portal_seconds: float 
                              .order_by(CandidateMatch.lr.desc())).first()
             seeded.candidate_id = cand.id
             seeded.genetic_case_code = s.get(MissingPerson, cand.missing_person_id).case_code
-        else:
-            seeded.run_id = int(s.scalar(select(MatchRun.id).limit(1)) or 0)
-            seeded.site_id = int(s.scalar(select(Site.id).limit(1)) or 0)
     app.state.name_index.ensure_fresh(app.state.session_factory())
-    job = app.state.jobs.start(Principal(Role.DNA_ANALYST, username="dna_analyst"), "blind", {"threshold_lr": 1e3})
-    seeded.job_id = job.id
-    wait_for_jobs(app)
+    if matched:
+        job = app.state.jobs.start(Principal(Role.DNA_ANALYST, username="dna_analyst"), "blind", {"threshold_lr": 1e3})
+        seeded.job_id = job.id
+        wait_for_jobs(app)
     return app, seeded
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from hardening_helpers import Seeded, bearer_client
+from hardening_helpers import Seeded, bearer_client, build_app
 from sqlalchemy import Engine, inspect, text
 from typer.testing import CliRunner
 
@@ -64,6 +64,15 @@ def attacks(secret_file: Path, url: str) -> dict[str, str]:
                              + BODY.format(lab="x").replace("<SPECIMEN>", '<SPECIMEN note="&a;">')),
         "doctype_without_entities": HEAD + "<!DOCTYPE CODISImportFile>\n" + BODY.format(lab="x"),
     }
+
+
+@pytest.fixture(scope="module")
+def seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, Seeded]]:
+    """The app on a seeded register without a match run (this module only imports)."""
+    app, seeded = build_app(f"sqlite:///{tmp_path_factory.mktemp('xml-app') / 'r.sqlite'}", matched=False)
+    yield app, seeded
+    app.state.jobs.shutdown()
+    app.state.engine.dispose()
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
