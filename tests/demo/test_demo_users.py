@@ -28,3 +28,17 @@ def test_one_account_per_role(tmp_path: Path) -> None:
         first = users[0]
         assert authenticate(session, first["username"], first["password"]) is not None
     engine.dispose()
+
+
+def test_rerun_clears_only_an_earlier_scenario(tmp_path: Path) -> None:
+    from mpid.cli.demo import _clear_previous_scenario
+
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "lab" / "bone_samples_002.txt").write_text("stale")
+    (tmp_path / "notes.txt").write_text("keep")
+    _clear_previous_scenario(tmp_path)  # no scenario.json: nothing is removed
+    assert (tmp_path / "lab" / "bone_samples_002.txt").exists()
+    (tmp_path / "scenario.json").write_text("{}")
+    _clear_previous_scenario(tmp_path)
+    assert not (tmp_path / "lab").exists() and not (tmp_path / "scenario.json").exists()
+    assert (tmp_path / "notes.txt").read_text() == "keep"

@@ -60,6 +60,24 @@ class _Steps:
         return result
 
 
+_SCENARIO_OUTPUTS = ("lab", "registers", "truth", "families.json", "sites.csv", "remains_samples.csv",
+                     "scenario.json", EVALUATION_JSON, USERS_JSON, "lr_distribution.png")
+
+
+def _clear_previous_scenario(workdir: Path) -> None:
+    """Remove what an earlier demo wrote (only if DIR holds a scenario), so no stale batch file is imported."""
+    import shutil
+
+    if not (workdir / "scenario.json").is_file():
+        return
+    for name in _SCENARIO_OUTPUTS:
+        path = workdir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[str, Any]:
     """Everything but serving; returns the summary (also written to WORKDIR/evaluation.json)."""
     from sqlalchemy import func, select
@@ -79,6 +97,7 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     workdir.mkdir(parents=True, exist_ok=True)
+    _clear_previous_scenario(workdir)
     db_path = workdir / "mpid.sqlite"
     for stale in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
         stale.unlink(missing_ok=True)
