@@ -84,9 +84,12 @@ def optional_int(value: str | None) -> int | None:
     """An integer from a form field (empty → None)."""
     value = (value or "").strip()
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         raise RegisterError(f"{value[:40]!r} is not a whole number") from None
+    if number is not None and not -(2**63) <= number < 2**63:  # what the database's integers hold
+        raise RegisterError(f"{value[:40]!r} is out of range")
+    return number
 
 
 def optional_float(value: str | None) -> float | None:

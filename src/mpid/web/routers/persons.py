@@ -35,7 +35,14 @@ from mpid.services.lifecycle import move_case
 from mpid.services.references import RELATIONSHIPS, ConsentInput, add_donor
 from mpid.services.review import candidate_state
 from mpid.web.deps import Caller, CallerDep, SessionDep, check_csrf
-from mpid.web.routers.common import case_filter, donor_decision, ensure_case_visible, is_htmx, optional_date
+from mpid.web.routers.common import (
+    case_filter,
+    donor_decision,
+    ensure_case_visible,
+    is_htmx,
+    optional_date,
+    optional_int,
+)
 from mpid.web.schemas import (
     CandidateRead,
     CaseRead,
@@ -244,7 +251,10 @@ async def create_person_page(
     born = optional_date(birth_date)
     precision = DatePrecision.DAY if born else None
     if born is None and birth_year.strip():
-        born, precision = date(int(birth_year), 1, 1), DatePrecision.YEAR
+        year = optional_int(birth_year)
+        if year is None or not 1 <= year <= 9999:
+            raise RegisterError(f"birth year {birth_year.strip()[:12]!r} is not a year", field="birth_year")
+        born, precision = date(year, 1, 1), DatePrecision.YEAR
     data = MissingPersonCreate(
         source_agency=source_agency, name_original=name_original, full_name=full_name or None,
         source_reference=source_reference or None, sex=sex, birth_date=born, birth_date_precision=precision,
