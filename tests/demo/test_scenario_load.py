@@ -77,3 +77,16 @@ def test_reference_classes() -> None:
     assert reference_kind(s) == "other relatives only" and not eligible(s)
     assert eligible({**s, "typed_full_siblings": "2"})
     assert reference_kind({**s, "n_donors": "0", "typed_full_siblings": "0"}) == "no references"
+
+
+def test_single_peak_share_estimates_dropout() -> None:
+    from mpid.services.scenario import SINGLE_SHARE_FLOOR, _single_peak_share
+
+    h = {f"L{i}": 0.2 for i in range(10)}
+    full = {f"L{i}": ("10", "11") for i in range(10)}
+    assert _single_peak_share(full, h) == SINGLE_SHARE_FLOOR
+    singles = {f"L{i}": ("10", None) for i in range(10)}
+    assert _single_peak_share(singles, h) == 1.0
+    half = {**{f"L{i}": ("10", None) for i in range(5)}, **{f"L{i}": ("10", "11") for i in range(5, 10)}}
+    assert abs(_single_peak_share(half, h) - (5 - 2) / (10 - 2)) < 1e-12
+    assert _single_peak_share({}, h) == 1.0

@@ -437,6 +437,25 @@ def _allele_key(a: str) -> tuple[int, float, str]:
         return (1, 0.0, a)
 
 
+SINGLE_SHARE_FLOOR = 0.1
+"""Least share of heterozygous loci assumed to show a single peak (dropout ≥ 0.053): no sample is trusted to
+tell homozygotes from dropouts perfectly."""
+
+
+def _single_peak_share(typed: dict[str, Any], homozygosity: dict[str, float]) -> float:
+    """Estimated share of a sample's heterozygous loci seen as one peak: (singles − Σh) / Σ(1 − h).
+
+    With each allele copy dropping out with probability d and a locus reported when at least one
+    allele is seen, a heterozygote shows one peak with probability 2d/(1 + d); homozygotes always do.
+    """
+    singles = sum(1 for g in typed.values() if g[1] is None)
+    h = sum(homozygosity.get(locus, 0.0) for locus in typed)
+    n = len(typed)
+    if n == 0 or n - h <= 0:
+        return 1.0
+    return min(1.0, max(SINGLE_SHARE_FLOOR, (singles - h) / (n - h)))
+
+
 @dataclass
 class JointOutcome:
     """What :func:`run_joint_identification` did."""
@@ -459,12 +478,17 @@ def run_joint_identification(
     policy: Any = None,
     started_by: str | None = None,
     component_settings: Any = None,
+    estimate_dropout: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> JointOutcome:
     """Joint identification over the individuals found by re-association (``direct_run``).
 
     1. each group of remains that direct matching put together is one individual, with the consensus
-       of all its samples' profiles (alleles seen in any sample);
+       of all its samples' profiles (alleles seen in any sample); with ``estimate_dropout``, each
+       sample's dropout probability is estimated from its share of single peaks beyond what the
+       loci's homozygosity explains (never below :data:`SINGLE_SHARE_FLOOR`), the individual's from
+       the product over its samples, and a single peak is then weighed as a homozygote or a
+       dropout accordingly (instead of "any second allele");
     2. blind search of the individuals against every missing person (same settings and prior as the
        blind run: 1 / number of missing persons with references);
     3. the candidate pairs split into independent components (remains and families linked by pairs
@@ -512,24 +536,46 @@ def run_joint_identification(
     observed: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     member_of = {m: rep for rep, members in groups.items() for m in members}
     id_to_code = {v: k for k, v in code_to_id.items()}
-    for remains_id, alleles in session.execute(
-        select(Sample.remains_id, Profile.alleles).join(Sample, Profile.sample_id == Sample.id)
-        .where(Sample.remains_id.is_not(None))
+    per_sample: dict[int, tuple[str, dict[str, Any]]] = {}
+    for sample_id, remains_id, alleles in session.execute(
+        select(Sample.id, Sample.remains_id, Profile.alleles).join(Sample, Profile.sample_id == Sample.id)
+        .where(Sample.remains_id.is_not(None)).order_by(Profile.id)
     ):
         rep = member_of.get(id_to_code.get(remains_id, ""))
         if rep is None:
             continue
-        for locus, values in alleles.items():
-            if locus in names and (g := _genotype(values)) is not None:
-                observed[rep][locus].append(g)
+        typed = {locus: g for locus, values in alleles.items()
+                 if locus in names and (g := _genotype(values)) is not None}
+        if sample_id not in per_sample or len(typed) > len(per_sample[sample_id][1]):
+            per_sample[sample_id] = (rep, typed)  # one profile per sample (the lab files repeat them)
+    homozygosity = {m.name: float(np.sum(np.asarray(m.freqs) ** 2)) for m in problem.markers}
+    single_share: dict[str, float] = defaultdict(lambda: 1.0)
+    for rep, typed in per_sample.values():
+        for locus, g in typed.items():
+            observed[rep][locus].append(g)
+        single_share[rep] *= _single_peak_share(typed, homozygosity)
     individuals = []
     for rep, members in groups.items():
         genotypes = {locus: _consensus(gs) for locus, gs in observed[rep].items()}
         sexes = {sex_of.get(m, 0) for m in members} - {0}
-        individuals.append(RemainsProfile(rep, genotypes, sexes.pop() if len(sexes) == 1 else 0))
+        q = single_share[rep]
+        dropout = q / (2.0 - q) if estimate_dropout else 0.0
+        individuals.append(RemainsProfile(rep, genotypes, sexes.pop() if len(sexes) == 1 else 0, dropout))
     search = SearchSettings(threshold_lr=min(settings.threshold_lr, cs.lr_floor), prior=prior,
                             engine=settings.engine, family_block=settings.family_block)
-    if blind_run is not None and float(blind_run.settings.get("threshold_lr", math.inf)) <= search.threshold_lr:
+    if blind_run is not None and estimate_dropout:
+        # Every individual is searched again with its dropout estimate, against the families any of its
+        # members was a blind-search candidate of (LR ≥ the floor under "a single peak: any second allele").
+        key_of = {mp_id: key for key, mp_id in problem.missing_ids.items()}
+        wanted = set()
+        for c in session.scalars(select(CandidateMatch).where(CandidateMatch.run_id == blind_run.id)):
+            key = key_of.get(c.missing_person_id)
+            if key is not None and c.lr >= search.threshold_lr:
+                wanted.add(key.split("/", 1)[0])
+        fams = [f for f in problem.families if f.family in wanted]
+        candidates = blind_search(individuals, fams, problem.markers, search,
+                                  progress=(lambda n: progress(n, len(fams))) if progress else None).candidates
+    elif blind_run is not None and float(blind_run.settings.get("threshold_lr", math.inf)) <= search.threshold_lr:
         # A lone remains is the individual: its pairs are the blind run's. Groups are searched again
         # with their consensus profile, against the families any of their members was a candidate of.
         key_of = {mp_id: key for key, mp_id in problem.missing_ids.items()}
@@ -570,7 +616,7 @@ def run_joint_identification(
     edges = [CandidateEdge(c.remains_id, c.family, c.missing, c.lr, c.n_exclusions)
              for c in candidates if label_count[c.missing] == 1]
     pair_stats = {(c.remains_id, c.missing): (c.lr, c.n_exclusions) for c in candidates}
-    joint_remains = {r.remains_id: JointRemains(r.remains_id, r.genotypes) for r in individuals}
+    joint_remains = {r.remains_id: JointRemains(r.remains_id, r.genotypes, r.dropout) for r in individuals}
     lik = PlacementLikelihood(families, joint_remains, problem.markers)
     log_odds = math.log(prior / (1.0 - prior)) if 0 < prior < 1 else 0.0
     marginals: dict[str, dict[str, float]] = {}
