@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -42,6 +43,8 @@ def dedupe(
         help="Also write a review queue of the uncertain pairs, for `mpid dedupe-review`."),
     use_register: bool = typer.Option(
         False, "--register", help="Deduplicate the register's reports and feed the review queue."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="With --register: the register (default: $MPID_DATABASE_URL or the SQLite file)."),
     seed: int = typer.Option(42, help="Seed of the random sampling used to estimate u."),
 ) -> None:
     """Cluster reports of the same person written by different agencies, scripts and spellings."""
@@ -52,7 +55,7 @@ def dedupe(
         logging.getLogger("splink").setLevel(logging.ERROR)  # its training notes are for --verbose
     probability = DEFAULT_THRESHOLD if threshold is None else threshold
     if use_register:
-        _dedupe_register(probability, seed)
+        _dedupe_register(probability, seed, database_url, queue)
         return
     if input_csv is None or out is None:
         _console.print("[red]error:[/red] give INPUT.csv and --out CLUSTERS.csv (or --register)")
@@ -92,7 +95,7 @@ def dedupe(
         f"in {time.perf_counter() - started:.1f} s; clusters in {out}, model in {model_path}", highlight=False)
 
 
-def _dedupe_register(threshold: float, seed: int) -> None:
+def _dedupe_register(threshold: float, seed: int, database_url: str | None, queue: Path | None) -> None:
     """Run on the register's reports and put the candidate pairs in the review queue."""
     try:
         from mpid.services.dedupe import dedupe_register
@@ -100,24 +103,40 @@ def _dedupe_register(threshold: float, seed: int) -> None:
         _console.print(f"[red]error:[/red] --register needs the register ({error})", highlight=False)
         raise typer.Exit(2) from None
     with _console.status("deduplicating the register") as status:
-        summary = dedupe_register(threshold=threshold, seed=seed, progress=lambda message: status.update(message))
+        summary = dedupe_register(database_url=database_url, threshold=threshold, seed=seed, queue_path=queue,
+                                  progress=lambda message: status.update(message))
     _console.print(str(summary), highlight=False)
 
 
 review_app = typer.Typer(help="Review the duplicate pairs of a `mpid dedupe --queue` run: accept, reject, undo.",
                          no_args_is_help=True)
-_QUEUE = typer.Argument(..., metavar="QUEUE.json", help="Queue written by `mpid dedupe --queue`.")
+_QUEUE = typer.Argument(..., metavar="QUEUE.json",
+                        help="Queue written by `mpid dedupe --queue`, or `register` for the register's queue.")
+_DATABASE = typer.Option(None, "--database-url", help="For the register's queue (default: $MPID_DATABASE_URL).")
+_REGISTER_QUEUE = typer.Option(None, "--register-queue", help="The register's queue file, if not the default.")
 _ACTOR = typer.Option(..., "--by", help="Who decides (recorded with the decision).")
 
 
-def _open_queue(path: Path) -> ReviewQueue:
+@contextmanager
+def _open_queue(path: Path, database_url: str | None = None, register_queue: Path | None = None
+                ) -> Iterator[ReviewQueue]:
+    """The queue of a CSV run (a JSON file), or of the register when path is `register`."""
     from mpid.linkage.review import JsonFileReviewStore, ReviewError, ReviewQueue
 
+    if str(path) == "register":
+        from mpid.registry.db import make_engine, session_scope
+        from mpid.registry.settings import resolve_database_url
+        from mpid.services.dedupe import open_register_queue
+
+        with session_scope(make_engine(resolve_database_url(database_url))) as session:
+            yield open_register_queue(session, register_queue)
+        return
     try:
-        return ReviewQueue(JsonFileReviewStore(path))
+        queue = ReviewQueue(JsonFileReviewStore(path))
     except ReviewError as error:
         _console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
+    yield queue
 
 
 def _decide(action: Callable[..., T], *arguments: str) -> T:
@@ -131,12 +150,13 @@ def _decide(action: Callable[..., T], *arguments: str) -> T:
 
 
 @review_app.command("list")
-def review_list(queue: Path = _QUEUE, limit: int = typer.Option(20, help="How many pairs to show.")) -> None:
+def review_list(queue: Path = _QUEUE, limit: int = typer.Option(20, help="How many pairs to show."),
+                database_url: str | None = _DATABASE, register_queue: Path | None = _REGISTER_QUEUE) -> None:
     """Show the open pairs, strongest evidence first, with their fields side by side."""
     from rich.table import Table
 
-    review = _open_queue(queue)
-    pending = review.pending()
+    with _open_queue(queue, database_url, register_queue) as review:
+        pending = review.pending()
     out = Console(soft_wrap=True)
     for pair in pending[:limit]:
         table = Table(title=f"{pair.pair_id}  weight {pair.match_weight:.1f}  p = {pair.match_probability:.3f}",
@@ -151,25 +171,30 @@ def review_list(queue: Path = _QUEUE, limit: int = typer.Option(20, help="How ma
 
 
 @review_app.command("accept")
-def review_accept(queue: Path = _QUEUE, pair_id: str = typer.Argument(...), actor: str = _ACTOR) -> None:
+def review_accept(queue: Path = _QUEUE, pair_id: str = typer.Argument(...), actor: str = _ACTOR,
+                  database_url: str | None = _DATABASE, register_queue: Path | None = _REGISTER_QUEUE) -> None:
     """Merge the two reports' cases (every report kept, undoable)."""
-    review = _open_queue(queue)
-    merge = _decide(review.accept, pair_id, actor)
+    with _open_queue(queue, database_url, register_queue) as review:
+        merge = _decide(review.accept, pair_id, actor)
     Console().print(f"{merge.merge_id}: {merge.absorbed_person_id} merged into {merge.kept_person_id} "
                     f"({len(merge.moved_report_ids)} reports moved)", highlight=False)
 
 
 @review_app.command("reject")
-def review_reject(queue: Path = _QUEUE, pair_id: str = typer.Argument(...), actor: str = _ACTOR) -> None:
+def review_reject(queue: Path = _QUEUE, pair_id: str = typer.Argument(...), actor: str = _ACTOR,
+                  database_url: str | None = _DATABASE, register_queue: Path | None = _REGISTER_QUEUE) -> None:
     """Record that the two reports are different people; the pair is not proposed again."""
-    _decide(_open_queue(queue).reject, pair_id, actor)
+    with _open_queue(queue, database_url, register_queue) as review:
+        _decide(review.reject, pair_id, actor)
     Console().print(f"{pair_id} rejected", highlight=False)
 
 
 @review_app.command("undo")
-def review_undo(queue: Path = _QUEUE, merge_id: str = typer.Argument(...), actor: str = _ACTOR) -> None:
+def review_undo(queue: Path = _QUEUE, merge_id: str = typer.Argument(...), actor: str = _ACTOR,
+                database_url: str | None = _DATABASE, register_queue: Path | None = _REGISTER_QUEUE) -> None:
     """Reverse a merge: the moved reports return to their case and the pair is open again."""
-    merge = _decide(_open_queue(queue).undo, merge_id, actor)
+    with _open_queue(queue, database_url, register_queue) as review:
+        merge = _decide(review.undo, merge_id, actor)
     Console().print(f"{merge.merge_id} undone", highlight=False)
 
 
@@ -178,7 +203,8 @@ def review_export(queue: Path = _QUEUE, out: Path = typer.Option(..., "--out", "
     """Write record_id, person_id as they stand after the decisions."""
     from mpid.linkage.records import write_clusters_csv
 
-    write_clusters_csv(out, _open_queue(queue).store.clusters())
+    with _open_queue(queue) as review:
+        write_clusters_csv(out, review.store.clusters())
 
 
 def register(app: typer.Typer) -> None:
