@@ -62,6 +62,7 @@ class Seeded:
     case_secret: str = ""
     other_case_code: str = ""      # a case reported by another agency only
     genetic_case_code: str = ""    # an F01 case with a pedigree, typed donors and candidates
+    shared_genetic_case_code: str = ""  # the other F01 case, also reported by the partner's agency
     site_id: int = 0
     remains_id: int = 0
     barcode: str = ""
@@ -137,6 +138,16 @@ def build_app(database_url: str, *, matched: bool = True, portal_seconds: float 
                              .order_by(CandidateMatch.lr.desc())).first()
             seeded.candidate_id = cand.id
             seeded.genetic_case_code = s.get(MissingPerson, cand.missing_person_id).case_code
+        other_f01 = s.scalars(select(MissingPerson).where(MissingPerson.case_code.like("F01%"),
+                                                           MissingPerson.case_code != seeded.genetic_case_code)
+                              .order_by(MissingPerson.id)).first()
+        if other_f01 is None:  # F01 cases are coded by the import; any other typed case will do
+            other_f01 = s.scalars(select(MissingPerson).where(MissingPerson.id != cand.missing_person_id)
+                                  .order_by(MissingPerson.id)).first() if matched else None
+        if other_f01 is not None:
+            register_report(s, ReportInput(source_agency=PARTNER_AGENCY, name_original=other_f01.full_name or "x"),
+                            case=other_f01, actor="case_officer")
+            seeded.shared_genetic_case_code = other_f01.case_code
     app.state.name_index.ensure_fresh(app.state.session_factory())
     if matched:
         job = app.state.jobs.start(Principal(Role.DNA_ANALYST, username="dna_analyst"), "blind", {"threshold_lr": 1e3})

@@ -406,10 +406,25 @@ def _genetic_content(o: Outcome) -> list[str]:
     return found
 
 
-def test_partner_agency_never_receives_genetic_data(matrix: dict[Role | None, list[Outcome]]) -> None:
+def test_partner_agency_never_receives_genetic_data(matrix: dict[Role | None, list[Outcome]],
+                                                    seeded_app: tuple[FastAPI, Seeded]) -> None:
     leaks = {f"{o.method} {o.url}": g for o in matrix[Role.PARTNER_AGENCY]
              if o.status < 400 and o.path != "/api/v1/openapi.json" and (g := _genetic_content(o))}
     assert not leaks
+    # A case the partner shared that has typed donors and candidates: readable, but nothing genetic.
+    app, seeded = seeded_app
+    code = seeded.shared_genetic_case_code
+    for client, url in ((bearer_client(app, "partner_agency"), f"/api/v1/persons/{code}"),
+                        (session_client(app, "partner_agency"), f"/persons/{code}")):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        o = Outcome("GET", url, url, "", ACCOUNT, r.status_code, "", r.content, r.headers.get("content-type", ""), ())
+        assert not _genetic_content(o), (url, _genetic_content(o))
+        assert "posterior" not in r.text.lower() and "likelihood ratio" not in r.text.lower(), url
+        if url.startswith("/api/"):
+            assert r.json()["candidates"] == [] and r.json()["donors"] == []
+    analyst = bearer_client(app, "dna_analyst").get(f"/api/v1/persons/{code}").json()
+    assert analyst["candidates"] and analyst["donors"]  # the case does have them
     # ... while the same calls do show genetic data to a DNA analyst (the check can see it).
     seen = [o for o in matrix[Role.DNA_ANALYST]
             if o.status < 400 and o.path != "/api/v1/openapi.json" and _genetic_content(o)]
