@@ -152,7 +152,7 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
             with factory() as session, session.begin():
                 return run_joint_identification(session, settings, session.get(MatchRun, direct_id),
                                                 session.get(MatchRun, blind_id), started_by="mpid demo",
-                                                progress=tick)
+                                                estimate_dropout=True, progress=tick)
 
         try:
             outcome = steps.run("joint identification", joint)
