@@ -177,7 +177,9 @@ def case_details(session: Session, caller: Caller, person: MissingPerson) -> dic
         "reports": person.reports,
         "history": person.status_events,
         "family": family,
-        "pedigree_svg": pedigree_svg(nodes, title=f"pedigree of {person.case_code}") if nodes else None,
+        # The pedigree names donors by pseudonym and shows who is typed: only for those who may read donors.
+        "pedigree_svg": (pedigree_svg(nodes, title=f"pedigree of {person.case_code}")
+                         if nodes and caller.can(Permission.DONOR_READ) else None),
         "donors": donors,
         "candidates": candidates,
     }
