@@ -255,11 +255,6 @@ def _options(kind: str):  # type: ignore[no-untyped-def]
     return ImportOptions(category="remains") if kind == "cmf" else ImportOptions(source_agency="NGO")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mpid.services.matching.run_matching flushes the MatchRun row before blind_search, so on SQLite the run holds "
-    "the write lock for the whole search: every other writer (a sign-in, a token touch, an audit entry of a "
-    "genetic view or portal query) waits the 30 s busy timeout and then fails with 'database is locked' (500). "
-    "Fix: search first, then add the run and its candidates in one short transaction (same in run_direct_matching)"))
 def test_a_sign_in_is_not_blocked_by_a_running_match(matched_reference: tuple[Path, list], tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
     from hardening_helpers import FAST_POLICY, PASSWORD

@@ -176,6 +176,19 @@ def run_matching(
     """Blind search over the register; stores a run with its candidates (ranked, with per-locus LRs)."""
     settings = settings or MatchSettings()
     problem = build_problem(session, settings)
+    started_at = datetime.now(UTC)
+    # Search first, write after: nothing is written (no write lock is held on SQLite) while the
+    # search runs, and the run with its candidates lands in one short transaction.
+    result = blind_search(
+        problem.remains,
+        problem.families,
+        problem.markers,
+        SearchSettings(
+            threshold_lr=settings.threshold_lr, prior=settings.prior, engine=settings.engine,
+            family_block=settings.family_block,
+        ),
+        progress=progress,
+    )
     run = MatchRun(
         kind=MatchRunKind.BLIND,
         status=MatchRunStatus.RUNNING,
@@ -189,19 +202,10 @@ def run_matching(
             "frequency_table": problem.frequency_table,
         },
         started_by=started_by,
+        started_at=started_at,
     )
     session.add(run)
     session.flush()
-    result = blind_search(
-        problem.remains,
-        problem.families,
-        problem.markers,
-        SearchSettings(
-            threshold_lr=settings.threshold_lr, prior=settings.prior, engine=settings.engine,
-            family_block=settings.family_block,
-        ),
-        progress=progress,
-    )
     provenance = Provenance.for_settings(
         PolicySettings(), problem.frequency_table.get("name"), str(problem.frequency_table.get("version"))
     )
@@ -258,17 +262,10 @@ def run_direct_matching(
 ) -> MatchRun:
     """Remains-to-remains matching: pairs above the threshold, grouping into individuals, MNI per site."""
     settings = settings or MatchSettings()
+    started_at = datetime.now(UTC)
     data = load_matching_input(session)
     problem = build_problem(session, settings, data)
     site_of = {r.remains_code: str(r.site_id) for r in data.remains if r.site_id is not None}
-    run = MatchRun(
-        kind=MatchRunKind.DIRECT, status=MatchRunStatus.RUNNING, settings=settings.to_json(),
-        code_version=mpid.__version__, frequency_table_id=problem.frequency_table.get("id"),
-        inputs={"n_remains": len(problem.remains), "frequency_table": problem.frequency_table},
-        started_by=started_by,
-    )
-    session.add(run)
-    session.flush()
     samples = {r.remains_id: r.genotypes for r in problem.remains}
     sexes = {r.remains_id: r.sex for r in problem.remains}
     matches = []
@@ -291,13 +288,23 @@ def run_direct_matching(
         m = direct_match(ra, samples[ra], rb, samples[rb], problem.markers, sex1=sexes[ra], sex2=sexes[rb])
         if m.lr_total >= settings.direct_threshold_lr:
             matches.append(m)
-            session.add(
-                CandidateMatch(
-                    run_id=run.id, remains_id=problem.remains_ids[ra], other_remains_id=problem.remains_ids[rb],
-                    lr=m.lr_total, n_exclusions=m.n_mismatches, n_loci_compared=len(m.markers_compared),
-                    per_locus={k: v for k, v in m.per_marker.items()}, conclusion="same_person",
-                )
+    # Computed first, written after (see run_matching): one short write transaction.
+    run = MatchRun(
+        kind=MatchRunKind.DIRECT, status=MatchRunStatus.RUNNING, settings=settings.to_json(),
+        code_version=mpid.__version__, frequency_table_id=problem.frequency_table.get("id"),
+        inputs={"n_remains": len(problem.remains), "frequency_table": problem.frequency_table},
+        started_by=started_by, started_at=started_at,
+    )
+    session.add(run)
+    session.flush()
+    for m in matches:
+        session.add(
+            CandidateMatch(
+                run_id=run.id, remains_id=problem.remains_ids[m.sample1],
+                other_remains_id=problem.remains_ids[m.sample2], lr=m.lr_total, n_exclusions=m.n_mismatches,
+                n_loci_compared=len(m.markers_compared), per_locus=dict(m.per_marker), conclusion="same_person",
             )
+        )
     groups = merge_samples(samples, matches, threshold=settings.direct_threshold_lr)
     run.status = MatchRunStatus.FINISHED
     run.finished_at = datetime.now(UTC)
