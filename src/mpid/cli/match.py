@@ -128,6 +128,7 @@ def _match_register(database: str | None, threshold: float, prior: float | None,
     try:
         with session_scope(factory) as session:
             n_missing = len(build_problem(session, settings).families)
+        with session_scope(factory) as session:
             with Progress(
                 TextColumn("blind search"), BarColumn(), MofNCompleteColumn(), TextColumn("missing persons"),
                 TimeElapsedColumn(), console=console, disable=as_json,

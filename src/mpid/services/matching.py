@@ -161,6 +161,17 @@ def build_problem(session: Session, settings: MatchSettings, data: MatchingInput
                            {"id": table.id, "name": table.name, "version": table.version})
 
 
+def _read_problem(session: Session, settings: MatchSettings) -> MatchingProblem:
+    """Read the register in a short session of its own.
+
+    The caller's session then starts its write transaction only after the search, on a fresh
+    snapshot: on SQLite (WAL) a read snapshot held through a long search could not be turned
+    into a write once anybody else had committed meanwhile.
+    """
+    with Session(session.get_bind()) as reader:
+        return build_problem(reader, settings)
+
+
 def _decision(remains: str, missing: str, lr: float, posterior: float, n_excl: int, provenance: Provenance) -> str:
     """The policy's category for a candidate (mpid.matching.policy: ICMP 99.95 %, LR ≥ 10⁴, ≤ 2 exclusions)."""
     return str(decide(remains, missing, lr, provenance, posterior=posterior, n_incompatible=n_excl).category)
@@ -175,8 +186,8 @@ def run_matching(
 ) -> MatchRun:
     """Blind search over the register; stores a run with its candidates (ranked, with per-locus LRs)."""
     settings = settings or MatchSettings()
-    problem = build_problem(session, settings)
     started_at = datetime.now(UTC)
+    problem = _read_problem(session, settings)
     # Search first, write after: nothing is written (no write lock is held on SQLite) while the
     # search runs, and the run with its candidates lands in one short transaction.
     result = blind_search(
@@ -263,8 +274,9 @@ def run_direct_matching(
     """Remains-to-remains matching: pairs above the threshold, grouping into individuals, MNI per site."""
     settings = settings or MatchSettings()
     started_at = datetime.now(UTC)
-    data = load_matching_input(session)
-    problem = build_problem(session, settings, data)
+    with Session(session.get_bind()) as reader:
+        data = load_matching_input(reader)
+        problem = build_problem(reader, settings, data)
     site_of = {r.remains_code: str(r.site_id) for r in data.remains if r.site_id is not None}
     samples = {r.remains_id: r.genotypes for r in problem.remains}
     sexes = {r.remains_id: r.sex for r in problem.remains}
