@@ -295,7 +295,23 @@ def run_direct_matching(
             for i, a in enumerate(members):
                 for b in members[i + 1:]:
                     pairs.add((a, b))
-    for a, b in sorted(pairs):
+    # Vectorised pre-check: a pair whose exact genotypes differ at a marker typed in both has
+    # LR 0 (dvir's rule), so only the pairs that agree everywhere go to the exact computation.
+    codes = np.full((len(ids), len(problem.markers)), -1, dtype=np.int64)
+    genotype_code: dict[tuple[str, str], int] = {}
+    for k, rid in enumerate(ids):
+        for j, marker in enumerate(problem.markers):
+            g = samples[rid].get(marker.name)
+            if g is not None and g[1] is not None:
+                codes[k, j] = genotype_code.setdefault((g[0], g[1]), len(genotype_code))
+    ordered = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    if ordered.size:
+        ga, gb = codes[ordered[:, 0]], codes[ordered[:, 1]]
+        agree = np.all((ga == gb) | (ga < 0) | (gb < 0), axis=1)
+        survivors = ordered[agree]
+    else:
+        survivors = ordered
+    for a, b in survivors.tolist():
         ra, rb = ids[a], ids[b]
         m = direct_match(ra, samples[ra], rb, samples[rb], problem.markers, sex1=sexes[ra], sex2=sexes[rb])
         if m.lr_total >= settings.direct_threshold_lr:
