@@ -940,19 +940,7 @@ def _apply_refcase_document(run: _ImportRun, doc: dict[str, Any]) -> None:
     category = doc["category"]
     if category == "dvi":
         dvi = doc.get("dvi") or {}
-        for index, victim in enumerate(dvi.get("victims", [])):
-            try:
-                _store_remains_profile(
-                    run,
-                    f"{prefix}{victim['id']}",
-                    _sex(victim.get("sex")),
-                    _refcase_genotypes(doc, victim["id"]),
-                    loci,
-                    provenance={"file": run.file_name, "refcase_id": victim["id"]},
-                )
-            except RegisterError as exc:
-                raise run.error(exc, element=f"dvi.victims[{index}]") from None
-            run.row_done()
+        _store_refcase_remains(run, doc, dvi.get("victims", []), "dvi.victims", prefix, loci)
         for index, fam in enumerate(dvi.get("families", [])):
             try:
                 _store_refcase_family(
@@ -971,19 +959,7 @@ def _apply_refcase_document(run: _ImportRun, doc: dict[str, Any]) -> None:
             run.row_done()
         return
     if category == "direct_match":
-        for index, sample in enumerate(doc.get("samples", [])):
-            try:
-                _store_remains_profile(
-                    run,
-                    f"{prefix}{sample['id']}",
-                    _sex(sample.get("sex")),
-                    _refcase_genotypes(doc, sample["id"]),
-                    loci,
-                    provenance={"file": run.file_name, "refcase_id": sample["id"]},
-                )
-            except RegisterError as exc:
-                raise run.error(exc, element=f"samples[{index}]") from None
-            run.row_done()
+        _store_refcase_remains(run, doc, doc.get("samples", []), "samples", prefix, loci)
         return
     # Kinship categories: the hypothesis component that holds the untyped "MP" is the reference
     # family; the person of interest "POI" is the remains.
@@ -1023,6 +999,25 @@ def _apply_refcase_document(run: _ImportRun, doc: dict[str, Any]) -> None:
         "nothing to put in the register",
         element="hypotheses",
     )
+
+
+def _store_refcase_remains(
+    run: _ImportRun, doc: dict[str, Any], items: list[Any], path: str, prefix: str, loci: set[str]
+) -> None:
+    """Victims (dvi) or samples (direct_match) of a refcase as remains with one profile each."""
+    for index, item in enumerate(items):
+        try:
+            _store_remains_profile(
+                run,
+                f"{prefix}{item['id']}",
+                _sex(item.get("sex")),
+                _refcase_genotypes(doc, item["id"]),
+                loci,
+                provenance={"file": run.file_name, "refcase_id": item["id"]},
+            )
+        except RegisterError as exc:
+            raise run.error(exc, element=f"{path}[{index}]") from None
+        run.row_done()
 
 
 def _store_refcase_family(
