@@ -157,3 +157,14 @@ def test_ids_no_database_can_hold_are_not_found(session, record_id):
 
     with pytest.raises(NotFoundError, match=f"no remains record with id {record_id}"):
         get_by_id(session, Remains, record_id)
+
+
+def test_matching_sex_trusts_amelogenin_over_anthropology() -> None:
+    from mpid.registry.matching_input import matching_sex
+
+    assert matching_sex({"AMEL": ("X", "Y")}, 2) == 1, "a Y peak overrides a skeleton judged female"
+    assert matching_sex({"AMEL": ("Y", None)}, 0) == 1
+    assert matching_sex({"AMEL": ("X", None)}, 1) == 0, "one X peak in bone: the Y may have dropped out"
+    assert matching_sex({"AMEL": ("X", "X")}, 0) == 2
+    assert matching_sex({"TH01": ("6", "9")}, 2) == 2, "no amelogenin typed: anthropology is all there is"
+    assert matching_sex({"AMEL": (None, None)}, 1) == 1

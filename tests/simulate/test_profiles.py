@@ -65,3 +65,16 @@ def test_simulate_remains_reproducible() -> None:
         return simulate_remains(simulate_families(40, None, rng), None, rng, n_unlisted=2)
 
     assert run() == run()
+
+
+def test_amelogenin_shows_y_only_in_men_and_drops_like_an_allele() -> None:
+    from mpid.simulate.profiles import degrade_amelogenin
+
+    rng = np.random.default_rng(5)
+    males = np.arange(4000) % 2 == 0
+    clean = degrade_amelogenin(males, np.zeros(4000), rng, DegradationModel())
+    assert all(a == (("X", "Y") if m else ("X", None)) for a, m in zip(clean, males, strict=True))
+    poor = degrade_amelogenin(males, np.full(4000, 0.5), rng, DegradationModel())
+    assert not any("Y" in a for a, m in zip(poor, males, strict=True) if not m)
+    single_x_men = sum(a == ("X", None) for a, m in zip(poor, males, strict=True) if m)
+    assert 300 < single_x_men < 700, "a man's Y drops out about a quarter of the time at d = 0.5"

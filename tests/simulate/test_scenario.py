@@ -100,9 +100,13 @@ def test_truth_matches_lab_files_and_manifest(scenario: tuple[Path, object, floa
     assert {r.sample_id for r in bone} == {k for k, v in truth.items() if v["profile_status"] == "ok"}
     for record in bone:
         person = truth[record.sample_id]["person_id"]
+        amelogenin = {a for a in record.loci.get("AMEL", ()) if a is not None}
+        assert amelogenin <= ({"X", "Y"} if truth[record.sample_id]["true_sex"] == "male" else {"X"})
         if person in true_profiles:
             for locus, alleles in record.loci.items():
-                assert {a for a in alleles if a is not None} <= set(true_profiles[person][locus])
+                if locus != "AMEL":
+                    assert {a for a in alleles if a is not None} <= set(true_profiles[person][locus])
+    assert any("Y" in r.loci.get("AMEL", ()) for r in bone), "the lab types amelogenin"
     cmf = [r for p in sorted((out / "lab").glob("bone_samples_*.cmf.xml")) for r in parse_cmf(p)]
     assert [r.sample_id for r in cmf] == [r.sample_id for r in bone]
     remains_people: dict[str, set[str]] = {}
@@ -175,3 +179,17 @@ def test_rewriting_a_directory_leaves_no_stale_files(tmp_path: Path) -> None:
     listed = set(json.loads((tmp_path / "scenario.json").read_text(encoding="utf-8"))["files"])
     present = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert present == listed | {"scenario.json", "notes.txt"}
+
+
+def test_the_lab_samples_weak_remains_again(scenario: tuple[Path, object, float]) -> None:
+    """Re-sampling protocol: a remains ends with a good profile or with every attempt used."""
+    from mpid.simulate.profiles import DegradationModel
+
+    model = DegradationModel()
+    by_remains: dict[str, list[int]] = {}
+    for row in _csv(scenario[0] / "truth" / "samples.csv"):
+        by_remains.setdefault(row["remains_id"], []).append(int(row["loci_called"]))
+    assert any(len(c) > 1 and c[0] < model.resample_below_loci for c in by_remains.values()), "some re-sampled"
+    for called in by_remains.values():
+        assert max(called) >= model.resample_below_loci or len(called) >= model.max_samples_per_remains
+        assert len(called) <= max(2, model.max_samples_per_remains)

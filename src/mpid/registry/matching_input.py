@@ -35,6 +35,7 @@ __all__ = [
     "genetic_sex",
     "load_frequency_input",
     "load_matching_input",
+    "matching_sex",
 ]
 
 Genotype = tuple[str | None, ...]
@@ -144,6 +145,20 @@ def genetic_sex(loci: dict[str, Genotype]) -> int:
     return 0
 
 
+def matching_sex(loci: dict[str, Genotype], anthropological: int) -> int:
+    """The sex that may exclude a missing person: amelogenin when the lab typed it, else anthropology.
+
+    When amelogenin was typed, DNA decides alone: anthropology misjudges sex in a few percent of
+    skeletons, and a wrong hard exclusion hides the true family. A single X peak in bone stays
+    undetermined (0), since the Y may have dropped out. Without amelogenin the anthropological sex
+    is all there is (as in dvir's victim data).
+    """
+    amel = loci.get("AMEL")
+    if amel and any(a is not None for a in amel):
+        return genetic_sex(loci)
+    return anthropological
+
+
 def _as_loci(alleles: dict[str, list[str | None]]) -> dict[str, Genotype]:
     return {locus: tuple(values) for locus, values in alleles.items()}
 
@@ -200,7 +215,7 @@ def load_matching_input(
         profile_id, alleles = remains_best[remains_id]
         code, sex, site_id = remains_info[remains_id]
         loci = _as_loci(alleles)
-        sex_code = Sex(sex).pedigree_code or genetic_sex(loci)
+        sex_code = matching_sex(loci, Sex(sex).pedigree_code)
         remains.append(RemainsProfile(remains_id, code, profile_id, sex_code, loci, site_id))
 
     consenting = set(

@@ -23,6 +23,7 @@ from .kit import LOCUS_SIZE_WEIGHT, KitFrequencies, kit_frequencies
 __all__ = [
     "DegradationModel",
     "SimulatedRemains",
+    "degrade_amelogenin",
     "degrade_genotypes",
     "draw_dropout_probabilities",
     "simulate_remains",
@@ -41,6 +42,14 @@ class DegradationModel:
     """(name, weight, lowest dropout, highest dropout): d is uniform within the class."""
     locus_failure_scale: float = 1.0
     min_loci: int = 6
+    resample_below_loci: int = 16
+    """The lab's protocol: a remains whose best profile so far has fewer loci than this is sampled again."""
+    max_samples_per_remains: int = 3
+    """Attempts per remains (the first sample included); 1 turns re-sampling off."""
+    resample_multiplier: float = 0.7
+    """Dropout multiplier of a re-sample: the lab then cuts the best-preserved element (a tooth, dense bone)."""
+    amelogenin_failure_weight: float = 0.4
+    """Relative failure chance of amelogenin, a short amplicon (as ``LOCUS_SIZE_WEIGHT``)."""
 
 
 def draw_dropout_probabilities(n: int, rng: np.random.Generator, model: DegradationModel,
@@ -76,6 +85,27 @@ def degrade_genotypes(genotypes: np.ndarray, dropout: np.ndarray, kf: KitFrequen
     lo = np.where(both, np.minimum(first, second), first)
     hi = np.where(both, np.maximum(first, second), second)
     return np.stack([lo, hi], axis=-1).astype(np.int16)
+
+
+def degrade_amelogenin(males: np.ndarray, dropout: np.ndarray, rng: np.random.Generator,
+                       model: DegradationModel) -> list[tuple[str | None, str | None]]:
+    """Observed amelogenin per sample: X/Y copies drop out like any allele, the locus fails like a short one.
+
+    A woman shows one X peak ``("X", None)``; a man ``("X", "Y")``, or one peak when a copy dropped.
+    One X peak therefore never proves a woman in degraded bone: the Y may have dropped out.
+    """
+    failed = rng.random(len(dropout)) < np.minimum(0.97, model.locus_failure_scale * dropout
+                                                   * model.amelogenin_failure_weight)
+    dropped = rng.random((len(dropout), 2)) < dropout[:, None]
+    out: list[tuple[str | None, str | None]] = []
+    for k, male in enumerate(males):
+        seen = [a for a, lost in zip(("X", "Y" if male else "X"), dropped[k], strict=True) if not lost]
+        if failed[k] or not seen:
+            out.append((None, None))
+        else:
+            distinct = sorted(set(seen))
+            out.append((distinct[0], distinct[1] if len(distinct) > 1 else None))
+    return out
 
 
 @dataclass(frozen=True)

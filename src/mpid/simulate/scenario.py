@@ -49,7 +49,7 @@ from .output import (
     write_profiles_cmf,
     write_profiles_genemapper,
 )
-from .profiles import DegradationModel, degrade_genotypes, draw_dropout_probabilities
+from .profiles import DegradationModel, degrade_amelogenin, degrade_genotypes, draw_dropout_probabilities
 
 __all__ = [
     "PRESETS",
@@ -412,6 +412,50 @@ def _profile_record(sample_id: str, profile: dict[str, Any], config: ScenarioCon
                          lab=config.lab_name, category=category)
 
 
+def _with_amelogenin(profile: dict[str, Any], amelogenin: tuple[str | None, str | None]) -> dict[str, Any]:
+    """The STR profile plus the lab's sex marker (left out when amelogenin failed)."""
+    return {**profile, "AMEL": amelogenin} if amelogenin[0] is not None else profile
+
+
+def _resample_weak_remains(model: DegradationModel, rng: np.random.Generator, kf: KitFrequencies,
+                           genotypes: np.ndarray, placed: list[Any], site_by_id: dict[str, Any],
+                           sample_remains: np.ndarray, sample_types: list[str], multiplier: np.ndarray,
+                           dropout: np.ndarray, observed: np.ndarray, called: np.ndarray) -> tuple[Any, ...]:
+    """The lab's re-sampling protocol: remains whose best profile is weak get another sample, round by round.
+
+    A remains is sampled again while its best profile has fewer than ``model.resample_below_loci`` loci
+    and it has had fewer than ``model.max_samples_per_remains`` samples; the re-sample is cut from the
+    best-preserved element left (a tooth when the part has teeth), so its dropout is drawn from the same
+    quality mixture scaled by ``model.resample_multiplier`` and the site's burial conditions.
+    Its own random stream keeps the first-round samples identical with re-sampling on or off.
+    """
+    n_remains = len(placed)
+    sample_remains = np.asarray(sample_remains)
+    multiplier = np.asarray(multiplier, dtype=float)
+    for _round in range(1, model.max_samples_per_remains):
+        best = np.zeros(n_remains, dtype=np.int64)
+        np.maximum.at(best, sample_remains, called)
+        tries = np.bincount(sample_remains, minlength=n_remains)
+        weak = np.flatnonzero((best < model.resample_below_loci) & (tries < model.max_samples_per_remains))
+        if weak.size == 0:
+            break
+        teeth = ("skull", "mandible", "tooth", "skeleton")
+        site_factor = np.array([{"surface": 1.4, "grave": 0.85}.get(site_by_id[placed[i].site_id].kind, 1.0)
+                                for i in weak])
+        extra_multiplier = site_factor * model.resample_multiplier
+        extra_dropout = draw_dropout_probabilities(weak.size, rng, model, extra_multiplier)
+        owners = np.array([placed[i].individual for i in weak], dtype=np.int64)
+        extra_observed = degrade_genotypes(genotypes[owners], extra_dropout, kf, rng, model)
+        sample_remains = np.concatenate([sample_remains, weak])
+        sample_types = [*sample_types, *("tooth" if placed[i].body_part in teeth else "bone" for i in weak)]
+        multiplier = np.concatenate([multiplier, extra_multiplier])
+        dropout = np.concatenate([dropout, extra_dropout])
+        observed = np.concatenate([observed, extra_observed])
+        called = np.concatenate([called, np.sum(extra_observed[:, :, 0] >= 0, axis=1)])
+    owners = np.array([placed[i].individual for i in sample_remains], dtype=np.int64)
+    return sample_remains, owners, sample_types, dropout, observed, called
+
+
 def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequencies, key: bytes,
                   summary: ScenarioSummary, recovered: list[RecoveredIndividual],
                   recovered_genotypes: list[np.ndarray], report: Callable[[str, int, int], None]) -> list[Any]:
@@ -458,6 +502,11 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
     dropout = draw_dropout_probabilities(len(sample_remains), rng, config.degradation, multiplier)
     observed = degrade_genotypes(genotypes[owners], dropout, kf, rng, config.degradation)
     called = np.sum(observed[:, :, 0] >= 0, axis=1)
+    sample_remains, owners, sample_types, dropout, observed, called = _resample_weak_remains(
+        config.degradation, _rng(seed, 22), kf, genotypes, placed, site_by_id,
+        sample_remains, sample_types, multiplier, dropout, observed, called)
+    males = np.array([people[o].sex == "male" for o in owners])
+    amelogenin = degrade_amelogenin(males, dropout, _rng(seed, 23), config.degradation)
     summary.samples = len(sample_remains)
     summary.failed_samples = int(np.sum(called < config.degradation.min_loci))
 
@@ -503,7 +552,8 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
     submitted = dt.datetime.combine(max(s.exhumation_date for s in sites), dt.time(12, 0))
     for start in range(0, max(1, len(in_lab_order)), config.samples_per_file):
         number = start // config.samples_per_file + 1
-        part = [_profile_record(barcodes[k], profile_dict(kf, observed[k]), config, _CMF_CATEGORY)
+        part = [_profile_record(barcodes[k], _with_amelogenin(profile_dict(kf, observed[k]), amelogenin[k]),
+                                config, _CMF_CATEGORY)
                 for k in in_lab_order[start:start + config.samples_per_file]]
         gm_name = f"lab/bone_samples_{number:03d}.txt"
         cmf_name = f"lab/bone_samples_{number:03d}.cmf.xml"
