@@ -147,12 +147,14 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
         direct_id, direct_summary = steps.run("re-association (direct)", direct)
 
         def joint(tick: Callable[[int, int], None]) -> Any:
+            from mpid.matching.anthropology import AgeEvidence
             from mpid.registry.models import MatchRun
 
             with factory() as session, session.begin():
                 return run_joint_identification(session, settings, session.get(MatchRun, direct_id),
                                                 session.get(MatchRun, blind_id), started_by="mpid demo",
-                                                estimate_dropout=True, progress=tick)
+                                                estimate_dropout=True, age_evidence=AgeEvidence(),
+                                                progress=tick)
 
         try:
             outcome = steps.run("joint identification", joint)

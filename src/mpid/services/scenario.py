@@ -469,6 +469,27 @@ class JointOutcome:
     prior: float
 
 
+def _age_log_factors(session: Session, evidence: Any, groups: dict[str, list[str]],
+                     missing_ids: dict[str, int], candidates: list[Any]) -> dict[tuple[str, str], float]:
+    """ln of the age factor of each candidate placement (individual, missing label); empty without evidence."""
+    if evidence is None or not candidates:
+        return {}
+    from mpid.matching.anthropology import age_at, age_factor, combined_age_range
+    from mpid.registry.models import Remains as RemainsRow
+
+    ranges = {code: (lo, hi) for code, lo, hi in session.execute(
+        select(RemainsRow.code, RemainsRow.age_min, RemainsRow.age_max))}
+    mp_of = {(c.remains_id, c.missing): missing_ids.get(f"{c.family}/{c.missing}") for c in candidates}
+    ages = {mp_id: age_at(birth, gone) for mp_id, birth, gone in session.execute(
+        select(MissingPerson.id, MissingPerson.birth_date, MissingPerson.disappeared_on)
+        .where(MissingPerson.id.in_({v for v in mp_of.values() if v is not None})))}
+    out: dict[tuple[str, str], float] = {}
+    for (rep, missing), mp_id in mp_of.items():
+        age_range = combined_age_range([ranges[m] for m in groups.get(rep, [rep]) if m in ranges])
+        out[(rep, missing)] = math.log(age_factor(age_range, ages.get(mp_id), evidence))
+    return out
+
+
 def run_joint_identification(
     session: Session,
     settings: Any,
@@ -479,6 +500,7 @@ def run_joint_identification(
     started_by: str | None = None,
     component_settings: Any = None,
     estimate_dropout: bool = False,
+    age_evidence: Any = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> JointOutcome:
     """Joint identification over the individuals found by re-association (``direct_run``).
@@ -498,6 +520,11 @@ def run_joint_identification(
        each placement, so a component with one candidate gives exactly the pairwise posterior;
     4. the policy (:mod:`mpid.matching.policy`) decides on each individual's best marginal posterior
        and its pairwise LR; a JOINT run stores a candidate per member remains.
+
+    With ``age_evidence`` (:class:`mpid.matching.anthropology.AgeEvidence`), each placement's prior is
+    also multiplied by the age factor of the individual's anthropological age range against the
+    missing person's age at disappearance (never above 1: it can only lower a placement); the factors
+    below 1 are kept in the run's summary for the reviewers.
     """
     from datetime import UTC, datetime
 
@@ -617,6 +644,7 @@ def run_joint_identification(
              for c in candidates if label_count[c.missing] == 1]
     pair_stats = {(c.remains_id, c.missing): (c.lr, c.n_exclusions) for c in candidates}
     joint_remains = {r.remains_id: JointRemains(r.remains_id, r.genotypes, r.dropout) for r in individuals}
+    log_age = _age_log_factors(session, age_evidence, groups, problem.missing_ids, candidates)
     lik = PlacementLikelihood(families, joint_remains, problem.markers)
     log_odds = math.log(prior / (1.0 - prior)) if 0 < prior < 1 else 0.0
     marginals: dict[str, dict[str, float]] = {}
@@ -636,7 +664,8 @@ def run_joint_identification(
             n_not_exact += 1  # fall back to pairwise posteriors
             for r in remains:
                 best = max((e for e in comp.edges if e.remains == r), key=lambda e: e.lr)
-                post = best.lr * prior / (best.lr * prior + 1 - prior)
+                weighted = best.lr * math.exp(log_age.get((r, best.missing), 0.0))
+                post = weighted * prior / (weighted * prior + 1 - prior)
                 marginals[r] = {best.missing: post, STAR: 1 - post}
             continue
         n_components += 1
@@ -649,6 +678,7 @@ def run_joint_identification(
             keys.append([(f, PlacementLikelihood.canonical(p)) for f, p in by_fam.items()])
         lik.prepare({k: None for ks in keys for k in ks})
         ll = np.array([sum(lik.log_lr(f, p) for f, p in ks) + log_odds * sum(len(p) for _f, p in ks)
+                       + sum(log_age.get((r, m), 0.0) for _f, p in ks for m, r in p)
                        for ks in keys])
         post = posterior(ll)
         for r in remains:
@@ -665,6 +695,8 @@ def run_joint_identification(
     run = MatchRun(
         kind=MatchRunKind.JOINT, status=MatchRunStatus.RUNNING,
         settings={**settings.to_json(), "components": {k: getattr(cs, k) for k in cs.__dataclass_fields__},
+                  "age_evidence": (None if age_evidence is None else
+                                   {k: getattr(age_evidence, k) for k in age_evidence.__dataclass_fields__}),
                   "policy": {k: getattr(policy, k) for k in policy.__dataclass_fields__}},
         code_version=mpid.__version__, frequency_table_id=problem.frequency_table.get("id"),
         inputs={"direct_run": direct_run.id, "blind_run": blind_run.id if blind_run is not None else None,
@@ -692,7 +724,9 @@ def run_joint_identification(
     run.finished_at = datetime.now(UTC)
     run.summary = {"prior": prior, "n_individuals": len(individuals), "n_candidates": len(candidates),
                    "n_components": n_components, "n_components_not_exact": n_not_exact,
-                   "n_identified_individuals": identified}
+                   "n_identified_individuals": identified,
+                   "age_factors": {f"{r} → {m}": round(math.exp(v), 6) for (r, m), v in sorted(log_age.items())
+                                   if v < math.log(0.99)}}
     session.flush()
     return JointOutcome(run.id, len(individuals), len(candidates), n_components, n_not_exact, identified,
                         prior)
