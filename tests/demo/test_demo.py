@@ -63,3 +63,19 @@ def test_evaluate_table_and_errors(demo_dir: Path, tmp_path: Path) -> None:
     assert "true identifications" in result.output
     missing = CliRunner().invoke(app, ["evaluate", str(tmp_path)])
     assert missing.exit_code == 2
+
+
+def test_scale_run_stops_after_blind_search(tmp_path: Path) -> None:
+    """`--until blind-search` (the balkans scale run) imports, deduplicates and searches, then stops."""
+    workdir = tmp_path / "scale"
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--preset", "small", "--seed", "2",
+                                      "--workdir", str(workdir), "--until", "blind-search"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    demo = json.loads((workdir / "evaluation.json").read_text(encoding="utf-8"))["demo"]
+    assert list(demo["times"]) == ["simulate scenario", "create register", "import files",
+                                   "deduplicate agency lists", "blind search"]
+    assert demo["register"]["pairs searched"] > 0
+    assert "stopped after blind-search" in result.output
+    bad = CliRunner().invoke(app, ["demo", "--no-serve", "--preset", "small", "--workdir", str(workdir),
+                                   "--until", "joint"])
+    assert bad.exit_code == 2 and "unknown step 'joint'" in bad.output

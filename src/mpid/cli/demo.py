@@ -78,8 +78,15 @@ def _clear_previous_scenario(workdir: Path) -> None:
             path.unlink()
 
 
-def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[str, Any]:
-    """Everything but serving; returns the summary (also written to WORKDIR/evaluation.json)."""
+STOP_POINTS = ("blind-search",)
+
+
+def run_demo(preset: str, seed: int, workdir: Path, console: Console, until: str | None = None) -> dict[str, Any]:
+    """Everything but serving; returns the summary (also written to WORKDIR/evaluation.json).
+
+    ``until="blind-search"`` stops after blind search (a scale run: simulate, import, deduplicate and
+    search, with the time of each step; no re-association, joint step or check against the truth).
+    """
     from sqlalchemy import func, select
 
     from mpid.registry.db import make_engine, make_session_factory
@@ -138,6 +145,17 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console) -> dict[st
                 return run.id, dict(run.summary), dict(run.inputs)
 
         blind_id, blind_summary, blind_inputs = steps.run("blind search", blind)
+        if until == "blind-search":
+            out["times"] = dict(steps.seconds)
+            out["register"] = {"missing persons with references": blind_inputs.get("n_missing"),
+                               "remains with a profile": blind_inputs.get("n_remains"),
+                               "pairs searched": blind_summary.get("n_pairs"),
+                               "candidates (blind, LR ≥ 10²)": blind_summary.get("n_candidates")}
+            out["blind_run"] = blind_id
+            (workdir / EVALUATION_JSON).write_text(json.dumps({"demo": out}, indent=2, ensure_ascii=False,
+                                                              default=str), encoding="utf-8")
+            engine.dispose()
+            return out
 
         def direct(tick: Callable[[int, int], None]) -> Any:
             with factory() as session, session.begin():
@@ -211,6 +229,8 @@ def print_summary(out: dict[str, Any], console: Console) -> None:
         times.add_row(name, f"{seconds:.1f}")
     times.add_row("total", f"{sum(out['times'].values()):.1f}")
     console.print(times)
+    if "evaluation" not in out:
+        return
     ev = out["evaluation"]
     check = Table(title=f"check against the ground truth (decided by {ev['policy']['decided_by']}; "
                         f"posterior ≥ {ev['policy']['identify_posterior']:.2%}, LR ≥ {ev['policy']['identify_lr']:g}, "
@@ -273,6 +293,8 @@ def demo_command(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the web app with demo users at the end."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface the web app listens on."),
     port: int = typer.Option(8000, "--port", help="TCP port of the web app."),
+    until: str | None = typer.Option(None, "--until", help="Stop after this step (blind-search: a scale run, "
+                                     "without re-association, joint step, truth check or serving)."),
 ) -> None:
     """Run the whole job on a simulated scenario, check it against the truth, then serve the web app."""
     from mpid.simulate.scenario import PRESETS
@@ -280,9 +302,15 @@ def demo_command(
     if preset not in PRESETS:
         raise typer.BadParameter(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}",
                                  param_hint="--preset")
+    if until is not None and until not in STOP_POINTS:
+        raise typer.BadParameter(f"unknown step {until!r}; choose one of {', '.join(STOP_POINTS)}",
+                                 param_hint="--until")
     console = Console()
-    out = run_demo(preset, seed, workdir, console)
+    out = run_demo(preset, seed, workdir, console, until=until)
     print_summary(out, console)
+    if until is not None:
+        console.print(f"stopped after {until}; register: {workdir / 'mpid.sqlite'}")
+        return
     console.print(f"register: {workdir / 'mpid.sqlite'}; truth: {workdir / 'truth'}; "
                   f"figures: {workdir / EVALUATION_JSON} (again with: mpid evaluate {workdir})")
     if not serve:
