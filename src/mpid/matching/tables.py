@@ -22,13 +22,15 @@ computation without mutation: g is excluded at a marker when L₀(D, MP = g) = 0
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mpid.genetics.likelihood import (
     AlleleSpace,
+    _smallest_elimination,
     _transmission,
     contract,
     marker_likelihood,
@@ -80,6 +82,10 @@ class MarkerTable:
     lr: np.ndarray
     excluded: np.ndarray
     family_likelihood: float
+    remainder_mass: bool = False
+    """With a mutation model: the remainder allele carries the mass 1 − Σp (pedprobr's special
+    lumping with the missing person typed), which the exact engine spreads over the unobserved
+    alleles instead; the two agree to O(1 − Σp)."""
 
     @property
     def informative(self) -> bool:
@@ -216,7 +222,7 @@ def marker_table(ped: Pedigree, missing: str, marker: Marker, genotypes: Mapping
         # Zero or not does not depend on the remainder's mass: use the same space without mutation.
         j0 = _unordered(_ordered_joint(ped, _space(marker, with_rest, mutation=False), mp, fam))
         excluded = j0 == 0
-    return MarkerTable(marker.name, space.labels, lr, excluded, fam_lik)
+    return MarkerTable(marker.name, space.labels, lr, excluded, fam_lik, with_rest)
 
 
 def family_tables(
@@ -261,7 +267,7 @@ class _PaddedMarkers:
     n_pad: int
     freqs: np.ndarray  # (M, n_pad) with the remainder mass at n_m
     freqs_no_rest: np.ndarray  # (M, n_pad) remainder mass 0
-    tau_male: np.ndarray | None  # (M, n_pad, n_pad, n_pad), None: no marker mutates
+    tau_male: np.ndarray | None  # (M + 1, n_pad, n_pad, n_pad), the last Mendelian; None: no marker mutates
     tau_female: np.ndarray | None
     tau_plain: np.ndarray  # (n_pad, n_pad, n_pad) Mendelian
     mutating: np.ndarray  # (M,) bool
@@ -280,7 +286,7 @@ def _padded(markers: Sequence[Marker], n_pad: int) -> _PaddedMarkers:
     freqs0 = np.zeros((nm, n_pad))
     mutating = np.zeros(nm, dtype=bool)
     lumpable = np.ones(nm, dtype=bool)
-    mats_m = np.tile(np.eye(n_pad), (nm, 1, 1))
+    mats_m = np.tile(np.eye(n_pad), (nm + 1, 1, 1))  # the extra last matrix stays I: Mendelian transmission
     mats_f = mats_m.copy()
     for k, m in enumerate(markers):
         n = len(m.alleles)
@@ -316,6 +322,7 @@ def _batched_joint(
     element_marker: np.ndarray,
     stats: dict | None = None,
     plan: list[int] | None = None,
+    via_parents: bool | None = None,
 ) -> np.ndarray:
     """J[e, u, v] = L(references, MP = (u, v)) for a batch of elements of one shape.
 
@@ -323,6 +330,8 @@ def _batched_joint(
     ``freqs[e]`` the element's state frequencies; ``tau_*[m]`` the transmission tensors of
     marker m (None: Mendelian ``tau_plain`` for all). Typed persons' allele variables take
     two states each (their alleles, or allele + a padding state of weight 0).
+    ``via_parents`` (default: whenever MP has parents and no children) contracts onto MP's
+    parents first, then transmits; otherwise one contraction keeps MP's two alleles open.
     """
     n = freqs.shape[1]
     bsz = allele_pairs.shape[0]
@@ -363,7 +372,9 @@ def _batched_joint(
         if i in wts:
             factors.append(((BATCH, 2 * i, 2 * i + 1), wts[i]))
     f, m = int(ped.father[mp]), int(ped.mother[mp])
-    if f < 0 or np.any((ped.father == mp) | (ped.mother == mp)):
+    if via_parents is None:
+        via_parents = _childless_with_parents(ped, mp)
+    if not via_parents:
         return np.asarray(contract(factors, (BATCH, 2 * mp, 2 * mp + 1), stats, plan))
     # MP has parents and no descendants: contract everything else onto the parents' four allele
     # variables, K, then transmit: J(x, y) = Σ K(a, b, c, d) τ(x | a, b) τ(y | c, d), using
@@ -484,6 +495,7 @@ def build_tables(
     lumped_groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
     canon_of: dict[tuple, Pedigree] = {}
     shape_cache: dict[tuple[int, frozenset[str]], tuple[tuple, Pedigree, list[str]]] = {}
+    rest_cache: dict[tuple[tuple, int], bool] = {}
     for k, fam in enumerate(families):
         ped = fam.pedigree
         for mi, marker in enumerate(markers):
@@ -500,13 +512,57 @@ def build_tables(
                 lumped_groups.setdefault(key, []).append((k, mi, labels))
                 canon_of[key] = canon
                 continue
-            # Markers that lump differently (remainder or not) go to different groups.
-            rest = _needs_rest(marker, canon, {canon.labels[i] for i, r in enumerate(key[3]) if r}, mutation=True)
-            gkey = (key, rest, _bucket(len(marker.alleles)))
-            groups.setdefault(gkey, []).append((k, mi, labels))
-            canon_of[gkey] = canon
+            # Whether the remainder carries its mass depends on the shape and the marker only; markers
+            # that lump differently share a batch (the remainder's mass is a per-element frequency).
+            if (key, mi) not in rest_cache:
+                typed_canon = {canon.labels[i] for i, r in enumerate(key[3]) if r}
+                rest_cache[key, mi] = _needs_rest(marker, canon, typed_canon, mutation=True)
+            gkey = (key, _bucket(len(marker.alleles)))
+            groups.setdefault(gkey, []).append((k, mi, labels, rest_cache[key, mi]))
+            canon_of[gkey] = canon_of[key] = canon
+    _lumped_tables(families, markers, lumped_groups, canon_of, per_family, max_batch_elements)
+    # Mendelian exclusions of the markers with mutation: their Mendelian twins' tables, computed in
+    # each family's lumped space (which zero pattern is exact), not in the full allele space.
+    mendelian: list[dict[str, MarkerTable]] = [dict() for _ in families]
+    if groups:
+        twins = [replace(m, mutation=None) for m in markers]
+        twin_groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
+        for gkey, elements in groups.items():
+            twin_groups.setdefault(gkey[0], []).extend((k, mi, labels) for k, mi, labels, _rest in elements)
+        _lumped_tables(families, twins, twin_groups, canon_of, mendelian, max_batch_elements)
+    components: dict[int, int] = {}
+    for gkey, elements in groups.items():
+        canon = canon_of[gkey]
+        roles = gkey[0][3]
+        if gkey[1] not in padded:
+            padded[gkey[1]] = _padded(markers, gkey[1])
+        pm = padded[gkey[1]]
+        # Each element takes up to two copies in a batch (the joint, the references alone);
+        # the largest intermediate factor per copy is known before contracting (_network_plan).
+        via, plan, per_copy = _network_plan(canon, roles, pm.n_pad)
+        chunk = max(1, min(8192, max_batch_elements // max(per_copy, 1)) // 2)
+        for start in range(0, len(elements), chunk):
+            _batch_elements(
+                families, markers, pm, canon, roles, elements[start:start + chunk], per_family, (via, plan),
+                components, mendelian,
+            )
+    return [
+        FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
+        for k, f in enumerate(families)
+    ]
+
+
+def _lumped_tables(
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    groups: Mapping[tuple, list[tuple[int, int, list[str]]]],
+    canon_of: Mapping[tuple, Pedigree],
+    per_family: list[dict[str, MarkerTable]],
+    max_batch_elements: int,
+) -> None:
+    """Tables of Mendelian markers, shape by shape, in each family's lumped space (:func:`_batch_lumped`)."""
     collector: dict[int, list] = {}
-    for key, elements in lumped_groups.items():
+    for key, elements in groups.items():
         # One element first, to learn the largest intermediate factor; then batches within the budget.
         stats: dict = {}
         plans: dict = {}
@@ -520,22 +576,116 @@ def build_tables(
     for mi, rows in collector.items():
         for start in range(0, len(rows), 4096):
             _expand_lumped(markers[mi], rows[start:start + 4096], per_family)
-    for gkey, elements in groups.items():
-        canon = canon_of[gkey]
-        roles = gkey[0][3]
-        if gkey[2] not in padded:
-            padded[gkey[2]] = _padded(markers, gkey[2])
-        pm = padded[gkey[2]]
-        # One element first, to learn the largest intermediate factor; then batches within the budget.
-        stats: dict = {}
-        _batch_elements(families, markers, pm, canon, roles, gkey[1], elements[:1], per_family, stats)
-        chunk = max(1, min(8192, max_batch_elements // max(stats.get("max_size", 1), 1)))
-        for start in range(1, len(elements), chunk):
-            _batch_elements(families, markers, pm, canon, roles, gkey[1], elements[start:start + chunk], per_family)
-    return [
-        FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
-        for k, f in enumerate(families)
-    ]
+
+
+def _childless_with_parents(ped: Pedigree, mp: int) -> bool:
+    """Whether the missing person has parents and no children (the shape :func:`_batched_joint` may
+    contract onto the parents first)."""
+    return bool(ped.father[mp] >= 0 and not np.any((ped.father == mp) | (ped.mother == mp)))
+
+
+def _network_vars(
+    ped: Pedigree, mp: int, typed: Sequence[int], via_parents: bool
+) -> tuple[list[tuple[int, ...]], tuple[int, ...]]:
+    """The variables of every factor :func:`_batched_joint` contracts (tensors per element), and what it keeps."""
+    tset = set(typed)
+    facs: list[tuple[int, ...]] = []
+    for i in range(len(ped)):
+        f, m = int(ped.father[i]), int(ped.mother[i])
+        if f < 0:
+            facs += [(BATCH, 2 * i), (BATCH, 2 * i + 1)]
+        else:
+            facs += [(BATCH, 2 * f, 2 * f + 1, 2 * i), (BATCH, 2 * m, 2 * m + 1, 2 * i + 1)]
+        if i in tset:
+            facs.append((BATCH, 2 * i, 2 * i + 1))
+    if not via_parents:
+        return facs, (BATCH, 2 * mp, 2 * mp + 1)
+    f, m = int(ped.father[mp]), int(ped.mother[mp])
+    rest = [vs for vs in facs if 2 * mp not in vs and 2 * mp + 1 not in vs]
+    return rest, (BATCH, 2 * f, 2 * f + 1, 2 * m, 2 * m + 1)
+
+
+def _greedy(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[int, int]) -> tuple[list[int], int]:
+    """The order :func:`contract` chooses for factors over these variables, and its largest factor."""
+    work: list = [(vs, None) for vs in facs]
+    todo = {v for vs in facs for v in vs if v not in keep}
+    plan: list[int] = []
+    size = math.prod(dims[v] for v in keep)
+    while todo:
+        v, union = _smallest_elimination(work, todo, dims)
+        plan.append(v)
+        size = max(size, math.prod(dims[u] for u in union))
+        work = [w for w in work if v not in w[0]] + [(tuple(u for u in union if u != v), None)]
+        todo.discard(v)
+    return plan, size
+
+
+_PLANS: dict[tuple, tuple[bool, list[int], int]] = {}
+
+
+def _network_plan(ped: Pedigree, roles: tuple[int, ...], n: int) -> tuple[bool, list[int], int]:
+    """How to contract one shape: through MP's parents or not (the cheaper), the elimination order,
+    and the memory one batch element needs.
+
+    Every factor of a batched network carries the batch axis, so the greedy order does not
+    depend on the batch size; the size returned bounds the largest intermediate factor and
+    the per-element transmission tensors of one element.
+    """
+    key = (ped.father.tobytes(), ped.mother.tobytes(), roles, n)
+    if key not in _PLANS:
+        mp = roles.index(2)
+        typed = [i for i, r in enumerate(roles) if r == 1]
+        dims = {BATCH: 1}
+        for i in range(len(ped)):
+            dims[2 * i] = dims[2 * i + 1] = 2 if i in typed else n
+        best = None
+        for via in (False, True) if _childless_with_parents(ped, mp) else (False,):
+            facs, keep = _network_vars(ped, mp, typed, via)
+            plan, size = _greedy(facs, keep, dims)
+            if best is None or size < best[2]:
+                best = (via, plan, size)
+        assert best is not None
+        n_trans = 2 * int(np.sum(ped.father >= 0))
+        _PLANS[key] = (best[0], best[1], max(best[2], (n_trans + 2) * n ** 3))
+    return _PLANS[key]
+
+
+def _alone_shape(ped: Pedigree, roles: tuple[int, ...]) -> tuple[bool, int]:
+    """For the references alone (the missing person untyped): pedprobr's "special lumping" signature
+    (every untyped person left after pruning is a founder with one child) and the number of founders
+    of the shape that pruning for the references alone drops."""
+    typed = {ped.labels[i] for i, r in enumerate(roles) if r == 1}
+    alive = _pruned(ped, typed)
+    untyped = [i for i in alive if roles[i] != 1]
+    direct = bool(untyped) and all(
+        ped.father[i] < 0 and sum(1 for c in ped.children(i) if c in alive) == 1 for i in untyped
+    )
+    extra = sum(1 for i in range(len(ped)) if ped.father[i] < 0 and i not in alive)
+    return direct, extra
+
+
+def _alone_freqs(marker: Marker, observed: np.ndarray, direct: bool) -> np.ndarray | None:
+    """The allele frequencies :func:`~mpid.genetics.likelihood.allele_space` uses for the references alone.
+
+    Those are the marker's own, or (pedprobr's special lumping) the unobserved ones rescaled
+    to the mass 1 − Σ observed; None when the model lumps the unobserved alleles into one
+    state (the caller then computes that likelihood directly).
+    """
+    is_obs = np.zeros(len(marker.alleles), dtype=bool)
+    is_obs[observed] = True
+    f = np.asarray(marker.freqs, dtype=float)
+    if int(is_obs.sum()) >= len(marker.alleles) - 1:
+        return f
+    mut = marker.mutation
+    if is_lumpable(mut.female.matrix, ~is_obs) and is_lumpable(mut.male.matrix, ~is_obs):
+        return None
+    if not direct:
+        return f
+    f = f.copy()
+    rest = f[~is_obs].sum()
+    if rest > 0:
+        f[~is_obs] *= (1.0 - f[is_obs].sum()) / rest
+    return f
 
 
 def _batch_elements(
@@ -544,22 +694,34 @@ def _batch_elements(
     pm: _PaddedMarkers,
     ped: Pedigree,
     roles: tuple[int, ...],
-    with_rest: bool,
-    elements: list[tuple[int, int, list[str]]],
+    elements: list[tuple[int, int, list[str], bool]],
     per_family: list[dict[str, MarkerTable]],
-    stats: dict | None = None,
+    how: tuple[bool, list[int]] | None = None,
+    components: dict[int, int] | None = None,
+    mendelian: Sequence[Mapping[str, MarkerTable]] | None = None,
 ) -> None:
-    """One contraction for a batch of (family, marker) elements of one canonical shape."""
+    """One contraction for a batch of (family, marker, labels, remainder) elements of one canonical shape.
+
+    The batch holds up to three copies of every element: the joint with mutation (the table),
+    the joint without mutation (the Mendelian exclusions) and, for models that do not lump
+    (stepwise), the references alone in the allele space the exact engine gives them, whose sum
+    over the missing person's alleles is the family likelihood L(D) once the founders that only
+    the missing person needs are divided out (their allele sums, Σ p, per allele).
+    """
     mp = roles.index(2)
     typed = [i for i, r in enumerate(roles) if r == 1]
-    em = np.array([mi for _, mi, _ in elements], dtype=np.int64)
     if not typed:
-        for k, mi, _ in elements:
+        for k, mi, _labels, _rest in elements:
             per_family[k][markers[mi].name] = _uninformative(markers[mi])
         return
-    pairs = np.empty((len(elements), len(typed), 2), dtype=np.int64)
+    components = {} if components is None else components
+    ne = len(elements)
+    n_pad = pm.n_pad
+    em = np.array([mi for _, mi, _, _ in elements], dtype=np.int64)
+    with_rest = np.array([r for _, _, _, r in elements], dtype=bool)
+    pairs = np.empty((ne, len(typed), 2), dtype=np.int64)
     indexes = [{a: i for i, a in enumerate(m.alleles)} for m in markers]
-    for row, (k, mi, labels) in enumerate(elements):
+    for row, (k, mi, labels, _rest) in enumerate(elements):
         fam = families[k]
         idx = indexes[mi]
         name = markers[mi].name
@@ -569,30 +731,86 @@ def _batch_elements(
                 pairs[row, t] = (idx[g[0]], idx[g[1]])
             except KeyError as exc:
                 raise KeyError(f"family {fam.family}, marker {name}: allele {exc} not in the table") from None
-    freqs = (pm.freqs if with_rest else pm.freqs_no_rest)[em]
-    joint = _batched_joint(ped, mp, typed, pairs, freqs, pm.tau_male, pm.tau_female, pm.tau_plain, em, stats)
+    freqs = np.where(with_rest[:, None], pm.freqs[em], pm.freqs_no_rest[em])
     mutating = pm.mutating[em]
-    joint0 = _batched_joint(ped, mp, typed, pairs, freqs, None, None, pm.tau_plain, em) if mutating.any() else joint
-    for row, (k, mi, _labels) in enumerate(elements):
+    # Family likelihoods: lumpable models from the joint's sum; others from a copy in the references'
+    # own allele space (below), or, for what the batch does not cover, the exact engine directly.
+    fam_lik = np.full(ne, np.nan)
+    alone_rows: list[int] = []
+    alone_freqs: list[np.ndarray] = []
+    same_rows: list[int] = []
+    direct, extra = _alone_shape(ped, roles)
+    for row, (k, mi, _labels, _rest) in enumerate(elements):
         marker = markers[mi]
-        n = len(marker.alleles) + 1
-        j = joint[row, :n, :n]
-        unord = _unordered(j)
         if pm.lumpable[mi]:
-            fam_lik = float(j.sum())
-        else:  # stepwise: the family alone may lump differently; compute it exactly
+            continue
+        if k not in components:
+            components[k] = len(families[k].pedigree.components())
+        fa = None
+        if components[k] == 1 and marker.silent_frequency == 0:
+            fa = _alone_freqs(marker, np.unique(pairs[row]), direct)
+        if fa is None:
             fam = families[k]
-            fam_lik = marker_likelihood(
+            fam_lik[row] = marker_likelihood(
                 fam.pedigree, marker,
                 {lab: g[marker.name] for lab, g in fam.genotypes.items() if marker.name in g and lab != fam.missing},
             )
-        hw = _hw(freqs[row, :n])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lr = unord / (fam_lik * hw) if fam_lik > 0 else np.full(unord.size, np.nan)
-        lr[hw == 0] = 0.0
-        excluded = (_unordered(joint0[row, :n, :n]) if mutating[row] else unord) == 0
-        labels = tuple(marker.alleles) + (REST,)
-        per_family[k][marker.name] = MarkerTable(marker.name, labels, lr, excluded, fam_lik)
+            continue
+        padded_f = np.zeros(n_pad)
+        padded_f[: fa.size] = fa
+        if np.array_equal(padded_f, freqs[row]):
+            same_rows.append(row)  # the joint's own network: L(D) from its sum
+        else:
+            alone_rows.append(row)
+            alone_freqs.append(padded_f)
+    # Exclusions ignore mutations: from the Mendelian twins' tables when given, else from a copy
+    # of every element with Mendelian transmission (the last matrix of the padded tensors).
+    mut_rows = np.flatnonzero(mutating) if mendelian is None else np.zeros(0, dtype=np.int64)
+    plain = pm.tau_male.shape[0] - 1 if pm.tau_male is not None else 0
+    sel = np.concatenate([np.arange(ne), mut_rows, np.array(alone_rows, dtype=np.int64)])
+    all_freqs = np.concatenate([freqs, freqs[mut_rows], np.array(alone_freqs).reshape(-1, n_pad)])
+    all_tau = np.concatenate([em, np.full(mut_rows.size, plain, dtype=np.int64), em[alone_rows]])
+    via, plan = how if how is not None else (None, None)
+    out = _batched_joint(
+        ped, mp, typed, pairs[sel], all_freqs, pm.tau_male, pm.tau_female, pm.tau_plain, all_tau, None, plan, via
+    )
+    joint = out[:ne]
+    joint0 = np.array(joint)
+    joint0[mut_rows] = out[ne:ne + mut_rows.size]
+    if alone_rows:
+        alone = out[ne + mut_rows.size:]
+        fam_lik[alone_rows] = alone.sum(axis=(1, 2)) / np.array(alone_freqs).sum(axis=1) ** (2 * extra)
+    if same_rows:
+        fam_lik[same_rows] = joint[same_rows].sum(axis=(1, 2)) / freqs[same_rows].sum(axis=1) ** (2 * extra)
+    for row in np.flatnonzero(pm.lumpable[em]):
+        n = len(markers[em[row]].alleles) + 1
+        fam_lik[row] = float(joint[row, :n, :n].sum())
+    ia, ib = _pair_index(n_pad)
+    diag = ia == ib
+    unord = np.where(diag, joint[:, ia, ib], joint[:, ia, ib] + joint[:, ib, ia])
+    unord0 = np.where(diag, joint0[:, ia, ib], joint0[:, ia, ib] + joint0[:, ib, ia])
+    hw = np.where(diag, freqs[:, ia] * freqs[:, ib], 2.0 * freqs[:, ia] * freqs[:, ib])
+    positive = fam_lik > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = unord / (fam_lik[:, None] * hw)
+    lr[~positive] = np.nan
+    lr[hw == 0] = 0.0
+    excluded = unord0 == 0
+    labels_of: dict[int, tuple[str, ...]] = {}
+    for row, (k, mi, _labels, rest) in enumerate(elements):
+        marker = markers[mi]
+        if mi not in labels_of:
+            labels_of[mi] = tuple(marker.alleles) + (REST,)
+        n = len(marker.alleles) + 1
+        size = n_genotypes(n)
+        excl = excluded[row, :size]
+        if mendelian is not None and mutating[row]:
+            excl = mendelian[k][marker.name].excluded.copy()
+            if not rest:  # the remainder has no mass here: every genotype with it is impossible
+                excl[n_genotypes(n - 1):] = True
+        per_family[k][marker.name] = MarkerTable(
+            marker.name, labels_of[mi], lr[row, :size], excl, float(fam_lik[row]), bool(rest)
+        )
 
 
 def _batch_lumped(
