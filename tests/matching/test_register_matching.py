@@ -50,3 +50,31 @@ def test_direct_matching_run_groups_nothing_in_distinct_victims(tmp_path):
             run = run_direct_matching(s)
             assert run.summary["n_same_person_pairs"] == 0
             assert run.summary["n_individuals"] == 4
+
+
+@pytest.mark.parametrize("case", ["F03_dvi_mutation_stepwise", "F05_dvi_degraded_equal_mut", "F02_dvi_small_3fam_4vic"])
+def test_stored_per_locus_lrs_are_the_exact_engines(tmp_path, case):
+    """A run stores every candidate's per-locus LRs as the exact engine gives them (most read from the
+    search's tables, the rest computed), whatever the mutation model."""
+    from mpid.genetics.kinship import missing_person_lr
+    from mpid.services.matching import build_problem
+
+    with migrated_register("sqlite", tmp_path) as engine:
+        import_file(engine, "refcase", REFCASE_DIR / f"{case}.json")
+        with session_scope(make_session_factory(engine)) as s:
+            settings = MatchSettings(threshold_lr=1e-300)
+            run = run_matching(s, settings, started_by="test")
+            problem = build_problem(s, settings)
+            family_of = {problem.missing_ids[f"{f.family}/{f.missing}"]: f for f in problem.families}
+            remains_of = {problem.remains_ids[r.remains_id]: r for r in problem.remains}
+            assert run.candidates
+            for c in run.candidates:
+                fam, rem = family_of[c.missing_person_id], remains_of[c.remains_id]
+                exact = missing_person_lr(fam.pedigree, fam.missing, "R", problem.markers,
+                                          {**fam.genotypes, "R": rem.genotypes}, dropout={"R": rem.dropout})
+                assert list(c.per_locus) == [m.name for m in problem.markers]
+                for name, want in exact.per_marker.items():
+                    got = c.per_locus[name]
+                    assert (got is None) == (want is None or math.isinf(want))
+                    if got is not None:
+                        assert math.isclose(got, want, rel_tol=1e-9), (case, name, got, want)

@@ -28,6 +28,7 @@ import numpy as np
 
 import mpid
 from mpid.genetics.markers import Marker
+from mpid.genetics.mutation import is_lumpable
 from mpid.genetics.profiles import Genotype, genotype_weights
 
 from .kernels import search_block
@@ -44,6 +45,7 @@ __all__ = [
     "SearchSettings",
     "blind_search",
     "encode_remains",
+    "per_marker_factors",
     "posterior_probability",
     "search_family_block",
 ]
@@ -85,6 +87,10 @@ class Candidate:
     n_markers_compared: int
     prior: float
     posterior: float
+    per_marker: tuple[float | None, ...] | None = field(default=None, compare=False, repr=False)
+    """The exact engine's LR at every marker of the search (in its order; 1.0 where the remains are
+    untyped), read from the family's tables; None at a marker where the tables do not give it
+    exactly (see ``_Exactness``), and None altogether when the search did not record them."""
 
     @property
     def log10_lr(self) -> float:
@@ -127,6 +133,8 @@ class EncodedRemains:
     offsets: np.ndarray  # column offset of each marker's table
     n_columns: int
     n_typed: np.ndarray  # markers typed per remains
+    genotypes: tuple[tuple[Genotype | None, ...], ...] = ()  # per remains, per marker
+    dropout: np.ndarray | None = None  # per remains
 
 
 def _marker_space(marker: Marker) -> tuple[dict[str, int], np.ndarray]:
@@ -172,6 +180,8 @@ def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker])
         offsets,
         int(offsets[-1]),
         n_typed,
+        tuple(tuple(rem.genotypes.get(m.name) for m in markers) for rem in remains),
+        np.array([rem.dropout for rem in remains], dtype=float),
     )
 
 
@@ -239,15 +249,111 @@ def search_family_block(
     lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, suffix, log_thr, invalid)
     out = []
     fi, ri = np.nonzero(lrs >= thr)
+    exactness = _Exactness(markers)
     for f, r in zip(fi.tolist(), ri.tolist(), strict=True):
         lr = float(lrs[f, r])
         out.append(
             Candidate(
                 enc.ids[r], tabs[f].family, tabs[f].missing, lr,
                 _exclusions(excl[f], enc, r), int(enc.n_typed[r]), prior, posterior_probability(lr, prior),
+                exactness.per_marker_lrs(families[f], tabs[f], mat[f], enc, r),
             )
         )
     return out
+
+
+class _Exactness:
+    """Which of a candidate's per-marker factors are the exact engine's per-marker LRs.
+
+    A table entry at an exact genotype is L(D, MP = g) / (L(D) P(g)), the exact engine's LR, in
+    every case but these, where the allele spaces of the two differ by the frequencies' shortfall
+    1 − Σp (so only when a marker has a mutation model and frequencies not summing to 1):
+    the table's remainder allele carries mass (pedprobr's special lumping); the model lumps the
+    alleles nobody carries (for the observed set at hand); the family is in several pieces.
+    A partial genotype's factor gives the remainder its mass in the weights; renormalised over
+    the real alleles it is the exact LR when neither its numerator's nor the lone person's
+    space lumps. Markers with no reference typed (the table is 1 by construction) are never
+    taken from the table. Where the factor is not exact, the result holds None.
+    """
+
+    def __init__(self, markers: Sequence[Marker]):
+        self.markers = list(markers)
+        self.shortfall = [
+            m.mutation is not None and not m.mutation.is_trivial() and float(np.sum(m.freqs)) != 1.0 for m in markers
+        ]
+        self.real = [n_genotypes(len(m.alleles)) for m in markers]
+        self._lumps: dict[tuple[int, frozenset[str]], bool] = {}
+        self._pieces: dict[int, int] = {}
+
+    def lumps(self, k: int, observed: frozenset[str]) -> bool:
+        """Whether the exact engine lumps the alleles outside ``observed`` at marker k (with its model)."""
+        key = (k, observed)
+        if key not in self._lumps:
+            m = self.markers[k]
+            unobserved = np.array([a not in observed for a in m.alleles])
+            self._lumps[key] = bool(
+                len(m.alleles) - int(unobserved.sum()) < len(m.alleles) - 1
+                and is_lumpable(m.mutation.female.matrix, unobserved)
+                and is_lumpable(m.mutation.male.matrix, unobserved)
+            )
+        return self._lumps[key]
+
+    def per_marker_lrs(
+        self, fam: FamilyInput, tabs: FamilyTables, table_row: np.ndarray, enc: EncodedRemains, r: int
+    ) -> tuple[float | None, ...]:
+        factors = per_marker_factors(table_row, enc, r)
+        ped = fam.pedigree
+        if id(ped) not in self._pieces:
+            self._pieces[id(ped)] = len(ped.components())
+        out: list[float | None] = []
+        for k, m in enumerate(self.markers):
+            lo, hi = int(enc.ptr[r, k]), int(enc.ptr[r, k + 1])
+            if lo == hi:
+                out.append(factors[k])
+                continue
+            refs = [g[m.name] for p, g in fam.genotypes.items() if m.name in g and p != fam.missing and p in ped.labels]
+            if not refs:
+                out.append(None)
+                continue
+            if not self.shortfall[k]:
+                out.append(factors[k])
+                continue
+            g = enc.genotypes[r][k] if enc.genotypes else None
+            dropout = float(enc.dropout[r]) if enc.dropout is not None else 1.0
+            if g is None or dropout > 0 or tabs.tables[m.name].remainder_mass or self._pieces[id(ped)] != 1:
+                out.append(None)
+                continue
+            observed = frozenset(a for gg in refs for a in gg if a is not None)
+            if g[1] is not None:
+                out.append(None if self.lumps(k, observed | {g[0], g[1]}) else factors[k])
+                continue
+            if self.lumps(k, observed | {g[0]}) or self.lumps(k, frozenset((g[0],))):
+                out.append(None)
+                continue
+            s = w = 0.0
+            for e in range(lo, hi):
+                if int(enc.cols[e]) - int(enc.offsets[k]) < self.real[k]:
+                    c = float(enc.coefs[e])
+                    s += c * float(table_row[enc.cols[e]])
+                    w += c
+            out.append(s / w)
+        return tuple(out)
+
+
+def per_marker_factors(table_row: np.ndarray, enc: EncodedRemains, r: int) -> tuple[float, ...]:
+    """The factor of every marker in the LR of remains ``r`` against one family's stacked tables.
+
+    The same sums, in the same order, as the kernel's (:func:`mpid.matching.kernels.search_block`),
+    so their product in marker order is the kernel's LR; 1.0 at markers where the remains are untyped.
+    """
+    ptr = enc.ptr[r].tolist()
+    out = []
+    for k in range(len(ptr) - 1):
+        s = 0.0
+        for e in range(ptr[k], ptr[k + 1]):
+            s += float(enc.coefs[e]) * float(table_row[enc.cols[e]])
+        out.append(s if ptr[k] < ptr[k + 1] else 1.0)
+    return tuple(out)
 
 
 def _exclusions(excl_row: np.ndarray, enc: EncodedRemains, r: int) -> int:

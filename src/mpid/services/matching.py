@@ -27,7 +27,7 @@ from mpid.genetics.pedigree import Pedigree
 from mpid.genetics.profiles import Genotype
 from mpid.matching.direct import direct_match, merge_samples, minimum_number_of_individuals
 from mpid.matching.policy import PolicySettings, Provenance, decide
-from mpid.matching.search import RemainsProfile, SearchSettings, blind_search
+from mpid.matching.search import Candidate, RemainsProfile, SearchSettings, blind_search
 from mpid.matching.tables import FamilyInput
 from mpid.registry.lifecycle import CaseStatus
 from mpid.registry.matching_input import MatchingInput, load_matching_input
@@ -41,6 +41,7 @@ __all__ = [
     "MatchSettings",
     "MatchingProblem",
     "build_problem",
+    "candidate_per_locus",
     "run_direct_matching",
     "run_matching",
 ]
@@ -177,6 +178,29 @@ def _decision(remains: str, missing: str, lr: float, posterior: float, n_excl: i
     return str(decide(remains, missing, lr, provenance, posterior=posterior, n_incompatible=n_excl).category)
 
 
+def candidate_per_locus(
+    cand: Candidate, family: FamilyInput, remains: RemainsProfile, markers: Sequence[Marker]
+) -> dict[str, float | None]:
+    """A candidate's LR at every marker: the exact engine's per-marker LRs (``missing_person_lr``).
+
+    The search returns most of them with the candidate, read from the family's tables
+    (``Candidate.per_marker``); the exact engine computes the markers where it holds None
+    (see ``mpid.matching.search._Exactness``), or all of them when the search recorded none.
+    """
+    factors = cand.per_marker
+    whole = factors is None or len(factors) != len(markers)
+    exact_markers = list(markers) if whole else [m for m, v in zip(markers, factors, strict=True) if v is None]
+    exact: dict[str, float | None] = {}
+    if exact_markers:
+        exact = missing_person_lr(
+            family.pedigree, family.missing, "__remains__", exact_markers,
+            {**family.genotypes, "__remains__": remains.genotypes}, dropout={"__remains__": remains.dropout},
+        ).per_marker
+    if whole:
+        return exact
+    return {m.name: exact[m.name] if v is None else v for m, v in zip(markers, factors, strict=True)}
+
+
 def run_matching(
     session: Session,
     settings: MatchSettings | None = None,
@@ -226,9 +250,7 @@ def run_matching(
     for rank, cand in enumerate(result.candidates, start=1):
         fam = by_missing[(cand.family, cand.missing)]
         rem = remains_by_id[cand.remains_id]
-        per_locus = missing_person_lr(
-            fam.pedigree, fam.missing, "__remains__", problem.markers, {**fam.genotypes, "__remains__": rem.genotypes}
-        ).per_marker
+        per_locus = candidate_per_locus(cand, fam, rem, problem.markers)
         mp_id = problem.missing_ids[f"{cand.family}/{cand.missing}"]
         session.add(
             CandidateMatch(
