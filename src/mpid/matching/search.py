@@ -36,6 +36,8 @@ from .tables import FamilyInput, FamilyTables, build_tables, genotype_index, n_g
 
 log = logging.getLogger(__name__)
 
+MIN_BLOCKS = 8  # blocks a search is cut into at least (a few per worker on a small machine)
+
 __all__ = [
     "Candidate",
     "LocalEngine",
@@ -447,7 +449,11 @@ def blind_search(
     n_missing = len(families)
     prior = settings.prior if settings.prior is not None else (1.0 / n_missing if n_missing else 0.0)
     enc = encode_remains(remains, markers)
-    size = max(1, min(settings.family_block, -(-len(families) // max(1, getattr(engine, "workers", 1)))))
+    # Blocks of even size, at most ``family_block``, and at least MIN_BLOCKS of them, so that the
+    # workers of any engine share blocks of costlier shapes evenly. The partition does not depend
+    # on the engine (its rounding would: a block's tables are computed in batches).
+    n_blocks = max(-(-len(families) // max(1, settings.family_block)), min(len(families), MIN_BLOCKS))
+    size = max(1, -(-len(families) // max(1, n_blocks)))
     blocks = [families[i:i + size] for i in range(0, len(families), size)]
     parts = engine.map_blocks(blocks, markers, enc, settings, prior, progress)
     cands = [c for part in parts for c in part]

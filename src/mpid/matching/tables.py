@@ -353,6 +353,8 @@ def _batched_joint(
 
     def take(arr: np.ndarray, lead: np.ndarray, vs: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
         """Per-element factor: row ``lead[e]`` of ``arr``, sliced by the typed domains."""
+        if not any(v in dom_b for v in vs):
+            return (BATCH,) + vs, arr[lead]
         idx = [lead.reshape((bsz,) + (1,) * len(vs)), *_domain_index(vs, dom_b, n, bsz)]
         return (BATCH,) + vs, arr[tuple(idx)]
 
@@ -620,34 +622,60 @@ def _greedy(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[int, 
     return plan, size
 
 
-_PLANS: dict[tuple, tuple[bool, list[int], int]] = {}
+def _order_size(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[int, int], plan: list[int]) -> int:
+    """The largest factor :func:`contract` creates following ``plan``."""
+    work = [set(vs) for vs in facs]
+    size = math.prod(dims[v] for v in keep)
+    for v in plan:
+        union: set[int] = set()
+        rest = []
+        for w in work:
+            if v in w:
+                union |= w
+            else:
+                rest.append(w)
+        size = max(size, math.prod(dims[u] for u in union))
+        union.discard(v)
+        work = [*rest, union]
+    return size
+
+
+_PLANS: dict[tuple, tuple[bool, list[int]]] = {}
+PLAN_SIZE = 16  # allele states at which a shape's elimination order is chosen (any order is exact)
 
 
 def _network_plan(ped: Pedigree, roles: tuple[int, ...], n: int) -> tuple[bool, list[int], int]:
     """How to contract one shape: through MP's parents or not (the cheaper), the elimination order,
-    and the memory one batch element needs.
+    and the memory one batch element needs with ``n`` allele states.
 
     Every factor of a batched network carries the batch axis, so the greedy order does not
-    depend on the batch size; the size returned bounds the largest intermediate factor and
-    the per-element transmission tensors of one element.
+    depend on the batch size; it is chosen once per shape (at :data:`PLAN_SIZE` states) and
+    followed at every size. The size returned bounds the largest intermediate factor and the
+    per-element transmission tensors of one element.
     """
-    key = (ped.father.tobytes(), ped.mother.tobytes(), roles, n)
-    if key not in _PLANS:
-        mp = roles.index(2)
-        typed = [i for i, r in enumerate(roles) if r == 1]
+    mp = roles.index(2)
+    typed = [i for i, r in enumerate(roles) if r == 1]
+
+    def dims_at(states: int) -> dict[int, int]:
         dims = {BATCH: 1}
         for i in range(len(ped)):
-            dims[2 * i] = dims[2 * i + 1] = 2 if i in typed else n
+            dims[2 * i] = dims[2 * i + 1] = 2 if i in typed else states
+        return dims
+
+    key = (ped.father.tobytes(), ped.mother.tobytes(), roles)
+    if key not in _PLANS:
         best = None
         for via in (False, True) if _childless_with_parents(ped, mp) else (False,):
             facs, keep = _network_vars(ped, mp, typed, via)
-            plan, size = _greedy(facs, keep, dims)
+            plan, size = _greedy(facs, keep, dims_at(PLAN_SIZE))
             if best is None or size < best[2]:
                 best = (via, plan, size)
         assert best is not None
-        n_trans = 2 * int(np.sum(ped.father >= 0))
-        _PLANS[key] = (best[0], best[1], max(best[2], (n_trans + 2) * n ** 3))
-    return _PLANS[key]
+        _PLANS[key] = (best[0], best[1])
+    via, plan = _PLANS[key]
+    facs, keep = _network_vars(ped, mp, typed, via)
+    n_trans = 2 * int(np.sum(ped.father >= 0))
+    return via, plan, max(_order_size(facs, keep, dims_at(n), plan), (n_trans + 2) * n ** 3)
 
 
 def _alone_shape(ped: Pedigree, roles: tuple[int, ...]) -> tuple[bool, int]:
@@ -664,28 +692,81 @@ def _alone_shape(ped: Pedigree, roles: tuple[int, ...]) -> tuple[bool, int]:
     return direct, extra
 
 
-def _alone_freqs(marker: Marker, observed: np.ndarray, direct: bool) -> np.ndarray | None:
-    """The allele frequencies :func:`~mpid.genetics.likelihood.allele_space` uses for the references alone.
+def _references_alone(
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    pm: _PaddedMarkers,
+    ped: Pedigree,
+    roles: tuple[int, ...],
+    elements: list[tuple[int, int, list[str], bool]],
+    em: np.ndarray,
+    pairs: np.ndarray,
+    with_rest: np.ndarray,
+    fam_lik: np.ndarray,
+    components: dict[int, int],
+) -> tuple[list[int], list[np.ndarray], list[int]]:
+    """How each element's family likelihood L(D) is obtained, for models that do not lump (stepwise).
 
-    Those are the marker's own, or (pedprobr's special lumping) the unobserved ones rescaled
-    to the mass 1 − Σ observed; None when the model lumps the unobserved alleles into one
-    state (the caller then computes that likelihood directly).
+    The exact engine gives the references alone (:func:`~mpid.genetics.likelihood.allele_space`)
+    the marker's own frequencies, or, with pedprobr's special lumping, the unobserved ones
+    rescaled to the mass 1 − Σ observed, or a lumped space when the model lumps the unobserved
+    alleles. Returns the rows computed from a copy in their own space (and those frequencies)
+    and the rows whose space is the joint's own (L(D) from the joint's sum); the rest (lumped
+    spaces, pedigrees in pieces, silent alleles) get L(D) from the exact engine in ``fam_lik``.
     """
-    is_obs = np.zeros(len(marker.alleles), dtype=bool)
-    is_obs[observed] = True
-    f = np.asarray(marker.freqs, dtype=float)
-    if int(is_obs.sum()) >= len(marker.alleles) - 1:
-        return f
-    mut = marker.mutation
-    if is_lumpable(mut.female.matrix, ~is_obs) and is_lumpable(mut.male.matrix, ~is_obs):
-        return None
-    if not direct:
-        return f
-    f = f.copy()
-    rest = f[~is_obs].sum()
-    if rest > 0:
-        f[~is_obs] *= (1.0 - f[is_obs].sum()) / rest
-    return f
+    ne, n_pad = pairs.shape[0], pm.n_pad
+    direct, _extra = _alone_shape(ped, roles)
+    is_obs = np.zeros((ne, n_pad), dtype=bool)
+    is_obs[np.arange(ne)[:, None], pairs.reshape(ne, -1)] = True
+    n_obs = is_obs.sum(axis=1)
+    n_all = np.array([len(markers[mi].alleles) for mi in em.tolist()], dtype=np.int64)
+    may_lump = ~pm.lumpable[em] & (n_obs < n_all - 1)
+    lumps = np.zeros(ne, dtype=bool)
+    for mi in np.unique(em[may_lump]).tolist():
+        rows = np.flatnonzero(may_lump & (em == mi))
+        n = len(markers[mi].alleles)
+        unobs = ~is_obs[rows, :n]
+        mut = markers[mi].mutation
+        lumps[rows] = _lumpable_rows(mut.female.matrix, unobs) & _lumpable_rows(mut.male.matrix, unobs)
+    alone_rows: list[int] = []
+    alone_freqs: list[np.ndarray] = []
+    same_rows: list[int] = []
+    for row, (k, mi, _labels, _rest) in enumerate(elements):
+        marker = markers[mi]
+        if pm.lumpable[mi]:
+            continue
+        if k not in components:
+            components[k] = len(families[k].pedigree.components())
+        if lumps[row] or components[k] != 1 or marker.silent_frequency != 0:
+            fam = families[k]
+            fam_lik[row] = marker_likelihood(
+                fam.pedigree, marker,
+                {lab: g[marker.name] for lab, g in fam.genotypes.items() if marker.name in g and lab != fam.missing},
+            )
+        elif direct and n_obs[row] < n_all[row] - 1:
+            n = n_all[row]
+            obs = is_obs[row, :n]
+            f = np.asarray(marker.freqs, dtype=float).copy()
+            rest = f[~obs].sum()
+            if rest > 0:
+                f[~obs] *= (1.0 - f[obs].sum()) / rest
+            padded_f = np.zeros(n_pad)
+            padded_f[:n] = f
+            alone_rows.append(row)
+            alone_freqs.append(padded_f)
+        elif with_rest[row]:
+            alone_rows.append(row)
+            alone_freqs.append(pm.freqs_no_rest[mi])
+        else:
+            same_rows.append(row)  # the joint's own network: L(D) from its sum
+    return alone_rows, alone_freqs, same_rows
+
+
+def _lumpable_rows(mat: np.ndarray, lump: np.ndarray) -> np.ndarray:
+    """:func:`~mpid.genetics.mutation.is_lumpable` of ``mat`` for each row of masks ``lump`` (rows, n)."""
+    big = np.where(lump[:, :, None], mat[None], -np.inf).max(axis=1)
+    small = np.where(lump[:, :, None], mat[None], np.inf).min(axis=1)
+    return (lump.sum(axis=1) <= 1) | np.all((big == small) | lump, axis=1)
 
 
 def _batch_elements(
@@ -702,11 +783,13 @@ def _batch_elements(
 ) -> None:
     """One contraction for a batch of (family, marker, labels, remainder) elements of one canonical shape.
 
-    The batch holds up to three copies of every element: the joint with mutation (the table),
-    the joint without mutation (the Mendelian exclusions) and, for models that do not lump
-    (stepwise), the references alone in the allele space the exact engine gives them, whose sum
-    over the missing person's alleles is the family likelihood L(D) once the founders that only
-    the missing person needs are divided out (their allele sums, Σ p, per allele).
+    The batch holds the joint with mutation of every element (the table) and, for models that do
+    not lump (stepwise) and elements whose references the exact engine gives another allele space
+    (:func:`_references_alone`), a copy in that space, whose sum over the missing person's alleles
+    is the family likelihood L(D) once the founders that only the missing person needs are divided
+    out (their allele sums, Σ p, per allele); elsewhere L(D) is the joint's own sum, so divided.
+    Exclusions (mutations ignored) come from ``mendelian``, the Mendelian twins' tables, or,
+    without them, from a third copy with Mendelian transmission.
     """
     mp = roles.index(2)
     typed = [i for i, r in enumerate(roles) if r == 1]
@@ -736,33 +819,10 @@ def _batch_elements(
     # Family likelihoods: lumpable models from the joint's sum; others from a copy in the references'
     # own allele space (below), or, for what the batch does not cover, the exact engine directly.
     fam_lik = np.full(ne, np.nan)
-    alone_rows: list[int] = []
-    alone_freqs: list[np.ndarray] = []
-    same_rows: list[int] = []
-    direct, extra = _alone_shape(ped, roles)
-    for row, (k, mi, _labels, _rest) in enumerate(elements):
-        marker = markers[mi]
-        if pm.lumpable[mi]:
-            continue
-        if k not in components:
-            components[k] = len(families[k].pedigree.components())
-        fa = None
-        if components[k] == 1 and marker.silent_frequency == 0:
-            fa = _alone_freqs(marker, np.unique(pairs[row]), direct)
-        if fa is None:
-            fam = families[k]
-            fam_lik[row] = marker_likelihood(
-                fam.pedigree, marker,
-                {lab: g[marker.name] for lab, g in fam.genotypes.items() if marker.name in g and lab != fam.missing},
-            )
-            continue
-        padded_f = np.zeros(n_pad)
-        padded_f[: fa.size] = fa
-        if np.array_equal(padded_f, freqs[row]):
-            same_rows.append(row)  # the joint's own network: L(D) from its sum
-        else:
-            alone_rows.append(row)
-            alone_freqs.append(padded_f)
+    alone_rows, alone_freqs, same_rows = _references_alone(
+        families, markers, pm, ped, roles, elements, em, pairs, with_rest, fam_lik, components
+    )
+    _, extra = _alone_shape(ped, roles)
     # Exclusions ignore mutations: from the Mendelian twins' tables when given, else from a copy
     # of every element with Mendelian transmission (the last matrix of the padded tensors).
     mut_rows = np.flatnonzero(mutating) if mendelian is None else np.zeros(0, dtype=np.int64)
