@@ -96,3 +96,19 @@ def test_accepts_table_name_mapping_and_kit_frequencies() -> None:
 def test_rng_is_required() -> None:
     with pytest.raises(ValueError):
         simulate_families(1)
+
+
+def test_a_missing_brother_can_have_his_own_children_typed() -> None:
+    """Two missing brothers are told apart by DNA only through references of one and not the other."""
+    families = simulate_families(1500, None, np.random.default_rng(3),
+                                 config=FamilyConfig(mutation_rate=0.0, p_second_missing=0.5))
+    found = 0
+    for family in families:
+        by_id = {m.id: m for m in family.members}
+        for pid in family.missing_ids[1:]:
+            if family.facts[pid].relationship != "brother":
+                continue
+            own_children = [d for d in family.donor_ids if by_id[d].father == pid]
+            assert all(family.facts[d].relationship in ("nephew", "niece") for d in own_children)
+            found += bool(own_children)
+    assert found > 10

@@ -186,10 +186,13 @@ def test_the_lab_samples_weak_remains_again(scenario: tuple[Path, object, float]
     from mpid.simulate.profiles import DegradationModel
 
     model = DegradationModel()
-    by_remains: dict[str, list[int]] = {}
+    by_remains: dict[str, list[tuple[int, float]]] = {}
     for row in _csv(scenario[0] / "truth" / "samples.csv"):
-        by_remains.setdefault(row["remains_id"], []).append(int(row["loci_called"]))
-    assert any(len(c) > 1 and c[0] < model.resample_below_loci for c in by_remains.values()), "some re-sampled"
-    for called in by_remains.values():
-        assert max(called) >= model.resample_below_loci or len(called) >= model.max_samples_per_remains
-        assert len(called) <= max(2, model.max_samples_per_remains)
+        by_remains.setdefault(row["remains_id"], []).append((int(row["loci_called"]),
+                                                             float(row["dropout_probability"])))
+    assert any(len(s) > 1 and s[0][0] < model.resample_below_loci for s in by_remains.values()), "some re-sampled"
+    for samples in by_remains.values():
+        good = (max(n for n, _d in samples) >= model.resample_below_loci
+                and min(d for _n, d in samples) <= model.resample_dropout_above + 5e-5)  # 4 decimals in the file
+        assert good or len(samples) >= model.max_samples_per_remains
+        assert len(samples) <= max(2, model.max_samples_per_remains)

@@ -221,8 +221,42 @@ def _build_draft(family_id: str, rng: np.random.Generator, config: FamilyConfig)
             t += 1 + int(rng.poisson(1.5))
     d.missing = [index]
     _add_co_missing(d, rng, config, father, siblings, children)
-    _choose_donors(d, rng, config, spouse if married else -1, children)
+    # Drawn from a spawned stream, so the rest of the family (and every later one) is as without them.
+    own_rng = rng.spawn(1)[0]
+    gives_references = _choose_donors(d, rng, config, spouse if married else -1, children)
+    _add_families_of_co_missing_brothers(d, own_rng, config, gives_references)
     return d
+
+
+def _add_families_of_co_missing_brothers(d: _Draft, rng: np.random.Generator, config: FamilyConfig,
+                                         gives_references: bool) -> None:
+    """A missing brother's own wife and children, who may give samples for him.
+
+    Without them two missing brothers are the same to DNA (every typed relative is related to both
+    alike); a commission therefore asks each missing man's children, with their mother as connector.
+    """
+    for brother in [m for m in d.missing if d.role[m] == "brother"]:
+        age = d.missing_year - d.birth[brother]
+        if age < 20 or rng.random() >= (0.85 if age >= 25 else 0.4):
+            continue
+        wife_birth = d.birth[brother] + _gap(rng, 4, 3, -2, 15)
+        wife = d.add(-1, -1, FEMALE, wife_birth, "sister_in_law")
+        wanted = 1 + int(rng.poisson(config.extra_children_mean * 0.7))
+        kids: list[int] = []
+        t = d.birth[brother] + _gap(rng, 23, 3, 18, 35)
+        while len(kids) < wanted and t <= d.missing_year and t - wife_birth <= 45:
+            sex = _random_sex(rng)
+            kids.append(d.add(brother, wife, sex, t, "nephew" if sex == MALE else "niece"))
+            t += 1 + int(rng.poisson(1.5))
+        if not gives_references:
+            continue
+        for kid in kids:
+            p_alive = _p_alive(config, d.birth[kid])
+            group = "son" if d.sex[kid] == MALE else "daughter"  # the missing man's own children
+            d.typed[kid] = bool(rng.random() < p_alive * config.typing_probability[group])
+        if any(d.typed[k] for k in kids):
+            p_alive = _p_alive(config, wife_birth)
+            d.typed[wife] = bool(rng.random() < p_alive * config.typing_probability["spouse"])
 
 
 def _add_co_missing(d: _Draft, rng: np.random.Generator, config: FamilyConfig, father: int,
@@ -247,6 +281,12 @@ def _add_co_missing(d: _Draft, rng: np.random.Generator, config: FamilyConfig, f
         d.missing.append(candidates[pick][0])
 
 
+def _p_alive(config: FamilyConfig, birth: int) -> float:
+    """Chance a relative born in ``birth`` is alive at sample collection (all under 55; none at 95)."""
+    age_now = config.collection_year - birth
+    return 1.0 if age_now < 55 else max(0.0, (95 - age_now) / 40)
+
+
 def _role_group(role: str) -> str:
     """The typing-probability group of a relationship."""
     if role.endswith("grandfather") or role.endswith("grandmother"):
@@ -259,22 +299,21 @@ def _role_group(role: str) -> str:
 
 
 def _choose_donors(d: _Draft, rng: np.random.Generator, config: FamilyConfig, spouse: int,
-                   children: list[int]) -> None:
-    """Mark the living relatives who give a reference sample."""
+                   children: list[int]) -> bool:
+    """Mark the living relatives who give a reference sample; False for a family that gives none."""
     if rng.random() < config.p_family_without_references:
-        return
+        return False
     missing = set(d.missing)
     for i, role in enumerate(d.role):
         if i in missing or i == spouse:
             continue
-        age_now = config.collection_year - d.birth[i]
-        p_alive = 1.0 if age_now < 55 else max(0.0, (95 - age_now) / 40)
+        p_alive = _p_alive(config, d.birth[i])
         p_typed = config.typing_probability.get(_role_group(role), 0.0)
         d.typed[i] = bool(rng.random() < p_alive * p_typed)
     if spouse >= 0 and any(d.typed[c] for c in children):
-        age_now = config.collection_year - d.birth[spouse]
-        p_alive = 1.0 if age_now < 55 else max(0.0, (95 - age_now) / 40)
+        p_alive = _p_alive(config, d.birth[spouse])
         d.typed[spouse] = bool(rng.random() < p_alive * config.typing_probability["spouse"])
+    return True
 
 
 def _prune(d: _Draft) -> list[int]:

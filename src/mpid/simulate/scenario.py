@@ -424,9 +424,11 @@ def _resample_weak_remains(model: DegradationModel, rng: np.random.Generator, kf
     """The lab's re-sampling protocol: remains whose best profile is weak get another sample, round by round.
 
     A remains is sampled again while its best profile has fewer than ``model.resample_below_loci`` loci
-    and it has had fewer than ``model.max_samples_per_remains`` samples; the re-sample is cut from the
-    best-preserved element left (a tooth when the part has teeth), so its dropout is drawn from the same
-    quality mixture scaled by ``model.resample_multiplier`` and the site's burial conditions.
+    or all its samples are low-template (dropout above ``model.resample_dropout_above``: the lab reads
+    it from low, unbalanced peaks), and it has had fewer than ``model.max_samples_per_remains`` samples.
+    The re-sample is cut from the best-preserved element left (a tooth when the part has teeth), so its
+    dropout is drawn from the same quality mixture scaled by ``model.resample_multiplier`` and the
+    site's burial conditions.
     Its own random stream keeps the first-round samples identical with re-sampling on or off.
     """
     n_remains = len(placed)
@@ -435,8 +437,11 @@ def _resample_weak_remains(model: DegradationModel, rng: np.random.Generator, kf
     for _round in range(1, model.max_samples_per_remains):
         best = np.zeros(n_remains, dtype=np.int64)
         np.maximum.at(best, sample_remains, called)
+        cleanest = np.ones(n_remains)
+        np.minimum.at(cleanest, sample_remains, dropout)
         tries = np.bincount(sample_remains, minlength=n_remains)
-        weak = np.flatnonzero((best < model.resample_below_loci) & (tries < model.max_samples_per_remains))
+        weak = np.flatnonzero(((best < model.resample_below_loci) | (cleanest > model.resample_dropout_above))
+                              & (tries < model.max_samples_per_remains))
         if weak.size == 0:
             break
         teeth = ("skull", "mandible", "tooth", "skeleton")
