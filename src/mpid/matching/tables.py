@@ -323,6 +323,7 @@ def _batched_joint(
     stats: dict | None = None,
     plan: list[int] | None = None,
     via_parents: bool | None = None,
+    collapse: frozenset[tuple[int, int]] = frozenset(),
 ) -> np.ndarray:
     """J[e, u, v] = L(references, MP = (u, v)) for a batch of elements of one shape.
 
@@ -332,6 +333,10 @@ def _batched_joint(
     two states each (their alleles, or allele + a padding state of weight 0).
     ``via_parents`` (default: whenever MP has parents and no children) contracts onto MP's
     parents first, then transmits; otherwise one contraction keeps MP's two alleles open.
+    ``collapse`` names transmissions (child, 0 = from the father / 1 = from the mother) taken
+    as coming from the parent's first allele, M[a, x] instead of τ(x | a, b): exact when the
+    parent is an untyped founder (nor MP) and it is the only one of that parent's so taken,
+    since all else is symmetric in the parent's two alleles (:func:`_collapsible`).
     """
     n = freqs.shape[1]
     bsz = allele_pairs.shape[0]
@@ -359,6 +364,10 @@ def _batched_joint(
         return (BATCH,) + vs, arr[tuple(idx)]
 
     factors = []
+    mats: dict[int, np.ndarray] = {}
+    if collapse and tau_male is not None:
+        diag = np.arange(n)
+        mats = {0: tau_male[:, diag, diag, :], 1: tau_female[:, diag, diag, :]}  # M[a, x] = τ(x | a, a)
     for i in range(len(ped)):
         f, m = int(ped.father[i]), int(ped.mother[i])
         if f < 0:
@@ -369,8 +378,11 @@ def _batched_joint(
                 factors.append(_shared(tau_plain, (2 * f, 2 * f + 1, 2 * i), dom_b, n, bsz))
                 factors.append(_shared(tau_plain, (2 * m, 2 * m + 1, 2 * i + 1), dom_b, n, bsz))
             else:
-                factors.append(take(tau_male, element_marker, (2 * f, 2 * f + 1, 2 * i)))
-                factors.append(take(tau_female, element_marker, (2 * m, 2 * m + 1, 2 * i + 1)))
+                for side, parent, tau in ((0, f, tau_male), (1, m, tau_female)):
+                    if (i, side) in collapse:
+                        factors.append(take(mats[side], element_marker, (2 * parent, 2 * i + side)))
+                    else:
+                        factors.append(take(tau, element_marker, (2 * parent, 2 * parent + 1, 2 * i + side)))
         if i in wts:
             factors.append(((BATCH, 2 * i, 2 * i + 1), wts[i]))
     f, m = int(ped.father[mp]), int(ped.mother[mp])
@@ -541,12 +553,12 @@ def build_tables(
         pm = padded[gkey[1]]
         # Each element takes up to two copies in a batch (the joint, the references alone);
         # the largest intermediate factor per copy is known before contracting (_network_plan).
-        via, plan, per_copy = _network_plan(canon, roles, pm.n_pad)
+        via, collapse, plan, per_copy = _network_plan(canon, roles, pm.n_pad)
         chunk = max(1, min(8192, max_batch_elements // max(per_copy, 1)) // 2)
         for start in range(0, len(elements), chunk):
             _batch_elements(
-                families, markers, pm, canon, roles, elements[start:start + chunk], per_family, (via, plan),
-                components, mendelian,
+                families, markers, pm, canon, roles, elements[start:start + chunk], per_family,
+                (via, collapse, plan), components, mendelian,
             )
     return [
         FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
@@ -587,7 +599,8 @@ def _childless_with_parents(ped: Pedigree, mp: int) -> bool:
 
 
 def _network_vars(
-    ped: Pedigree, mp: int, typed: Sequence[int], via_parents: bool
+    ped: Pedigree, mp: int, typed: Sequence[int], via_parents: bool,
+    collapse: frozenset[tuple[int, int]] = frozenset(),
 ) -> tuple[list[tuple[int, ...]], tuple[int, ...]]:
     """The variables of every factor :func:`_batched_joint` contracts (tensors per element), and what it keeps."""
     tset = set(typed)
@@ -597,7 +610,11 @@ def _network_vars(
         if f < 0:
             facs += [(BATCH, 2 * i), (BATCH, 2 * i + 1)]
         else:
-            facs += [(BATCH, 2 * f, 2 * f + 1, 2 * i), (BATCH, 2 * m, 2 * m + 1, 2 * i + 1)]
+            for side, parent in ((0, f), (1, m)):
+                if (i, side) in collapse:
+                    facs.append((BATCH, 2 * parent, 2 * i + side))
+                else:
+                    facs.append((BATCH, 2 * parent, 2 * parent + 1, 2 * i + side))
         if i in tset:
             facs.append((BATCH, 2 * i, 2 * i + 1))
     if not via_parents:
@@ -640,13 +657,39 @@ def _order_size(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[i
     return size
 
 
-_PLANS: dict[tuple, tuple[bool, list[int]]] = {}
+def _collapsible(ped: Pedigree, roles: tuple[int, ...]) -> frozenset[tuple[int, int]]:
+    """One transmission per untyped founder (not MP) that may be taken from its first allele only.
+
+    A founder's two alleles are exchangeable when it is untyped: its priors are p_a·p_b and every
+    transmission τ(x | a, b) = ½ (M[a, x] + M[b, x]) is symmetric in them, so one of them may
+    be replaced by M[a, x] (the other half is the same sum with a and b exchanged). Untyped
+    children come first (their allele ranges over the whole space, so dropping b from that
+    factor helps most), then typed ones; never MP's own (its alleles stay open).
+    """
+    mp = roles.index(2)
+    out: set[tuple[int, int]] = set()
+    for founder in range(len(ped)):
+        if ped.father[founder] >= 0 or roles[founder] != 0:
+            continue
+        kids = [int(c) for c in ped.children(founder) if int(c) != mp]
+        if not kids:
+            continue
+        kids.sort(key=lambda c: (roles[c] != 0, c))
+        child = kids[0]
+        out.add((child, 0 if int(ped.father[child]) == founder else 1))
+    return frozenset(out)
+
+
+_PLANS: dict[tuple, tuple[bool, frozenset[tuple[int, int]], list[int]]] = {}
 PLAN_SIZE = 16  # allele states at which a shape's elimination order is chosen (any order is exact)
 
 
-def _network_plan(ped: Pedigree, roles: tuple[int, ...], n: int) -> tuple[bool, list[int], int]:
-    """How to contract one shape: through MP's parents or not (the cheaper), the elimination order,
-    and the memory one batch element needs with ``n`` allele states.
+def _network_plan(
+    ped: Pedigree, roles: tuple[int, ...], n: int
+) -> tuple[bool, frozenset[tuple[int, int]], list[int], int]:
+    """How to contract one shape: through MP's parents or not, with founders' transmissions collapsed
+    or not (whichever is cheaper), the elimination order, and the memory one batch element needs
+    with ``n`` allele states.
 
     Every factor of a batched network carries the batch axis, so the greedy order does not
     depend on the batch size; it is chosen once per shape (at :data:`PLAN_SIZE` states) and
@@ -665,17 +708,19 @@ def _network_plan(ped: Pedigree, roles: tuple[int, ...], n: int) -> tuple[bool, 
     key = (ped.father.tobytes(), ped.mother.tobytes(), roles)
     if key not in _PLANS:
         best = None
-        for via in (False, True) if _childless_with_parents(ped, mp) else (False,):
-            facs, keep = _network_vars(ped, mp, typed, via)
-            plan, size = _greedy(facs, keep, dims_at(PLAN_SIZE))
-            if best is None or size < best[2]:
-                best = (via, plan, size)
+        collapsible = _collapsible(ped, roles)
+        for collapse in (frozenset(), collapsible) if collapsible else (frozenset(),):
+            for via in (False, True) if _childless_with_parents(ped, mp) else (False,):
+                facs, keep = _network_vars(ped, mp, typed, via, collapse)
+                plan, size = _greedy(facs, keep, dims_at(PLAN_SIZE))
+                if best is None or size < best[3]:
+                    best = (via, collapse, plan, size)
         assert best is not None
-        _PLANS[key] = (best[0], best[1])
-    via, plan = _PLANS[key]
-    facs, keep = _network_vars(ped, mp, typed, via)
+        _PLANS[key] = best[:3]
+    via, collapse, plan = _PLANS[key]
+    facs, keep = _network_vars(ped, mp, typed, via, collapse)
     n_trans = 2 * int(np.sum(ped.father >= 0))
-    return via, plan, max(_order_size(facs, keep, dims_at(n), plan), (n_trans + 2) * n ** 3)
+    return via, collapse, plan, max(_order_size(facs, keep, dims_at(n), plan), (n_trans + 2) * n ** 3)
 
 
 def _alone_shape(ped: Pedigree, roles: tuple[int, ...]) -> tuple[bool, int]:
@@ -777,7 +822,7 @@ def _batch_elements(
     roles: tuple[int, ...],
     elements: list[tuple[int, int, list[str], bool]],
     per_family: list[dict[str, MarkerTable]],
-    how: tuple[bool, list[int]] | None = None,
+    how: tuple[bool, frozenset[tuple[int, int]], list[int]] | None = None,
     components: dict[int, int] | None = None,
     mendelian: Sequence[Mapping[str, MarkerTable]] | None = None,
 ) -> None:
@@ -830,9 +875,10 @@ def _batch_elements(
     sel = np.concatenate([np.arange(ne), mut_rows, np.array(alone_rows, dtype=np.int64)])
     all_freqs = np.concatenate([freqs, freqs[mut_rows], np.array(alone_freqs).reshape(-1, n_pad)])
     all_tau = np.concatenate([em, np.full(mut_rows.size, plain, dtype=np.int64), em[alone_rows]])
-    via, plan = how if how is not None else (None, None)
+    via, collapse, plan = how if how is not None else (None, frozenset(), None)
     out = _batched_joint(
-        ped, mp, typed, pairs[sel], all_freqs, pm.tau_male, pm.tau_female, pm.tau_plain, all_tau, None, plan, via
+        ped, mp, typed, pairs[sel], all_freqs, pm.tau_male, pm.tau_female, pm.tau_plain, all_tau, None, plan, via,
+        collapse,
     )
     joint = out[:ne]
     joint0 = np.array(joint)
