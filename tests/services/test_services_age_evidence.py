@@ -15,7 +15,7 @@ from mpid.services.scenario import _age_log_factors
 from mpid.services.sites import RemainsInput, SiteInput, record_exhumation, record_remains, record_site
 
 
-def _case(session, code: str, born: date, gone: date | None):
+def _case(session, code: str, born: date | None, gone: date | None):
     return register_report(session, ReportInput(
         source_agency="State Commission (test)", source_reference=code, name_original="Test", name_script="Latn",
         full_name=f"Test {code}", sex=Sex.MALE, birth_date=born, birth_date_precision=DatePrecision.DAY,
@@ -43,3 +43,20 @@ def test_age_factors_come_from_the_remains_ranges_and_the_ages_at_disappearance(
     assert got[("IND-1", "son")] < math.log(1e-3), "the son's placement is all but ruled out by the skeleton's age"
     assert got[("IND-1", "undated")] == 0.0, "no date of disappearance: no age evidence"
     assert _age_log_factors(session, None, groups, ids, candidates) == {}
+
+
+def test_a_date_only_a_merged_duplicate_gave_is_used(session) -> None:
+    """One agency gave the son's birth date, the other his date of disappearance; the merge keeps both usable."""
+    from mpid.services.intake import merge_duplicate
+
+    son = _case(session, "MP-SON", None, date(1992, 5, 1))
+    other_report = _case(session, "MP-SON-2", date(1968, 3, 1), None)
+    merge_duplicate(session, other_report, son, actor="officer")
+    assert son.birth_date is None, "the surviving case itself is not changed (the merge stays undoable)"
+    site = record_site(session, SiteInput("Grave", SiteType.MASS_GRAVE, 40.0, 46.9, code="G-2"))
+    record_remains(session, RemainsInput(RemainsKind.BODY, age_min=45, age_max=60, code="R-9"),
+                   exhumation=record_exhumation(session, site, started_on=date(2022, 5, 1)))
+    session.flush()
+    got = _age_log_factors(session, AgeEvidence(), {"R-9": ["R-9"]}, {"F/son": son.id},
+                           [Candidate("R-9", "F", "son", 1e9, 0, 22, 1e-3, 0.9)])
+    assert got[("R-9", "son")] < math.log(1e-2)

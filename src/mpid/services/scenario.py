@@ -480,9 +480,22 @@ def _age_log_factors(session: Session, evidence: Any, groups: dict[str, list[str
     ranges = {code: (lo, hi) for code, lo, hi in session.execute(
         select(RemainsRow.code, RemainsRow.age_min, RemainsRow.age_max))}
     mp_of = {(c.remains_id, c.missing): missing_ids.get(f"{c.family}/{c.missing}") for c in candidates}
-    ages = {mp_id: age_at(birth, gone) for mp_id, birth, gone in session.execute(
-        select(MissingPerson.id, MissingPerson.birth_date, MissingPerson.disappeared_on)
-        .where(MissingPerson.id.in_({v for v in mp_of.values() if v is not None})))}
+    wanted = {v for v in mp_of.values() if v is not None}
+    # A case's own dates first; a date only a merged duplicate's agency gave completes it (merges stay
+    # undoable because the surviving case itself is not changed).
+    births: dict[int, Any] = {}
+    gone_on: dict[int, Any] = {}
+    rows = session.execute(
+        select(MissingPerson.id, MissingPerson.merged_into_id, MissingPerson.birth_date, MissingPerson.disappeared_on)
+        .where(MissingPerson.id.in_(wanted) | MissingPerson.merged_into_id.in_(wanted))
+        .order_by(MissingPerson.merged_into_id.is_not(None), MissingPerson.id)).all()
+    for mp_id, merged_into, birth, gone in rows:
+        case = merged_into if merged_into in wanted else mp_id
+        if birth is not None:
+            births.setdefault(case, birth)
+        if gone is not None:
+            gone_on.setdefault(case, gone)
+    ages = {mp_id: age_at(births.get(mp_id), gone_on.get(mp_id)) for mp_id in wanted}
     out: dict[tuple[str, str], float] = {}
     for (rep, missing), mp_id in mp_of.items():
         age_range = combined_age_range([ranges[m] for m in groups.get(rep, [rep]) if m in ranges])
