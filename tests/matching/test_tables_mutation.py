@@ -101,8 +101,8 @@ def test_candidate_per_marker_factors_are_the_exact_per_marker_lrs(problem):
     # Partial genotypes too (a lost allele), and one marker no reference of one family is typed at.
     partial = [
         RemainsProfile(r.remains_id, {k: ((g[0], None) if i % 3 == 0 else g) for i, (k, g) in
-                                      enumerate(r.genotypes.items())}, r.sex)
-        for r in remains
+                                      enumerate(r.genotypes.items())}, r.sex, 0.2 if j % 4 == 1 else 0.0)
+        for j, r in enumerate(remains)
     ]
     first = inputs[0]
     untyped_at = markers[1].name
@@ -113,11 +113,12 @@ def test_candidate_per_marker_factors_are_the_exact_per_marker_lrs(problem):
     by_mp = {(f.family, f.missing): f for f in inputs}
     by_id = {r.remains_id: r for r in partial}
     assert len(res.candidates) > 10
-    from_tables = {"exact genotype": 0, "partial genotype": 0, "exact engine": 0}
+    from_tables = {"exact genotype": 0, "partial genotype": 0, "dropout": 0, "exact engine": 0}
     for c in res.candidates:
         fam, rem = by_mp[c.family, c.missing], by_id[c.remains_id]
         assert c.per_marker is not None and len(c.per_marker) == len(markers)
-        exact = missing_person_lr(fam.pedigree, fam.missing, "POI", markers, {**fam.genotypes, "POI": rem.genotypes})
+        exact = missing_person_lr(fam.pedigree, fam.missing, "POI", markers, {**fam.genotypes, "POI": rem.genotypes},
+                                  dropout={"POI": rem.dropout})
         stored = candidate_per_locus(c, fam, rem, markers)
         assert list(stored) == [m.name for m in markers]
         for m, v in zip(markers, c.per_marker, strict=True):
@@ -126,7 +127,8 @@ def test_candidate_per_marker_factors_are_the_exact_per_marker_lrs(problem):
             if v is None:
                 from_tables["exact engine"] += 1
             elif g is not None:
-                from_tables["partial genotype" if g[1] is None else "exact genotype"] += 1
+                kind = "partial genotype" if g[1] is None else "exact genotype"
+                from_tables[kind if rem.dropout == 0 else "dropout"] += 1
     # Every way a per-marker LR is obtained is exercised; the tables give most of them.
     assert min(from_tables.values()) > 0, from_tables
     assert from_tables["exact genotype"] > from_tables["exact engine"], from_tables

@@ -272,10 +272,11 @@ class _Exactness:
     1 − Σp (so only when a marker has a mutation model and frequencies not summing to 1):
     the table's remainder allele carries mass (pedprobr's special lumping); the model lumps the
     alleles nobody carries (for the observed set at hand); the family is in several pieces.
-    A partial genotype's factor gives the remainder its mass in the weights; renormalised over
-    the real alleles it is the exact LR when neither its numerator's nor the lone person's
-    space lumps. Markers with no reference typed (the table is 1 by construction) are never
-    taken from the table. Where the factor is not exact, the result holds None.
+    A partial or degraded genotype's factor gives the remainder its mass in the weights;
+    renormalised over the real alleles it is the exact LR when neither its numerator's nor the
+    lone person's space lumps. Markers with no reference typed (the table is 1 by construction)
+    or with a silent allele are never taken from the table. Where the factor is not exact, the
+    result holds None.
     """
 
     def __init__(self, markers: Sequence[Marker]):
@@ -317,19 +318,28 @@ class _Exactness:
             if not refs:
                 out.append(None)
                 continue
+            if m.silent_frequency > 0:
+                out.append(None)
+                continue
             if not self.shortfall[k]:
                 out.append(factors[k])
                 continue
             g = enc.genotypes[r][k] if enc.genotypes else None
             dropout = float(enc.dropout[r]) if enc.dropout is not None else 1.0
-            if g is None or dropout > 0 or tabs.tables[m.name].remainder_mass or self._pieces[id(ped)] != 1:
+            if g is None or tabs.tables[m.name].remainder_mass or self._pieces[id(ped)] != 1:
                 out.append(None)
                 continue
+            seen = frozenset(a for a in g if a is not None)
             observed = frozenset(a for gg in refs for a in gg if a is not None)
-            if g[1] is not None:
-                out.append(None if self.lumps(k, observed | {g[0], g[1]}) else factors[k])
+            if self.lumps(k, observed | seen):
+                out.append(None)
                 continue
-            if self.lumps(k, observed | {g[0]}) or self.lumps(k, frozenset((g[0],))):
+            if g[1] is not None and dropout == 0:
+                out.append(factors[k])
+                continue
+            # Partial or degraded: the weights without the remainder (the exact engine's lone person
+            # has no remainder), unless that person's own alleles lump.
+            if self.lumps(k, seen):
                 out.append(None)
                 continue
             s = w = 0.0
@@ -338,7 +348,7 @@ class _Exactness:
                     c = float(enc.coefs[e])
                     s += c * float(table_row[enc.cols[e]])
                     w += c
-            out.append(s / w)
+            out.append(s / w if w > 0 else None)
         return tuple(out)
 
 
