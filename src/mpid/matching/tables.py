@@ -23,6 +23,7 @@ computation without mutation: g is excluded at a marker when L₀(D, MP = g) = 0
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -32,6 +33,7 @@ from mpid.genetics.likelihood import (
     AlleleSpace,
     _smallest_elimination,
     _transmission,
+    _union,
     contract,
     marker_likelihood,
     pedigree_factors,
@@ -566,6 +568,9 @@ def build_tables(
     ]
 
 
+FIRST_LUMPED = 32  # elements of a shape's first lumped batch (small spaces: a few MB at most)
+
+
 def _lumped_tables(
     families: Sequence[FamilyInput],
     markers: Sequence[Marker],
@@ -577,12 +582,15 @@ def _lumped_tables(
     """Tables of Mendelian markers, shape by shape, in each family's lumped space (:func:`_batch_lumped`)."""
     collector: dict[int, list] = {}
     for key, elements in groups.items():
-        # One element first, to learn the largest intermediate factor; then batches within the budget.
+        # A few elements first (a shape's whole group, often), to learn the largest intermediate
+        # factor per element; then batches within the budget.
         stats: dict = {}
         plans: dict = {}
-        _batch_lumped(families, markers, canon_of[key], key[3], elements[:1], per_family, collector, stats, plans)
-        chunk = max(1, min(16384, max_batch_elements // max(stats.get("max_size", 1), 1)))
-        for start in range(1, len(elements), chunk):
+        first = elements[:FIRST_LUMPED]
+        _batch_lumped(families, markers, canon_of[key], key[3], first, per_family, collector, stats, plans)
+        per_element = max(stats.get("max_size", 1) // len(first), 1)
+        chunk = max(1, min(16384, max_batch_elements // per_element))
+        for start in range(len(first), len(elements), chunk):
             _batch_lumped(
                 families, markers, canon_of[key], key[3], elements[start:start + chunk], per_family, collector,
                 None, plans,
@@ -624,14 +632,30 @@ def _network_vars(
     return rest, (BATCH, 2 * f, 2 * f + 1, 2 * m, 2 * m + 1)
 
 
-def _greedy(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[int, int]) -> tuple[list[int], int]:
-    """The order :func:`contract` chooses for factors over these variables, and its largest factor."""
+def _greedy(
+    facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[int, int], rng: random.Random | None = None
+) -> tuple[list[int], int]:
+    """The order :func:`contract` chooses for factors over these variables, and its largest factor.
+
+    With ``rng``, each candidate's cost is scaled by a random factor in [1, 3) (a randomised
+    greedy: repeated, it finds cheaper orders for pedigrees with loops).
+    """
     work: list = [(vs, None) for vs in facs]
     todo = {v for vs in facs for v in vs if v not in keep}
     plan: list[int] = []
     size = math.prod(dims[v] for v in keep)
     while todo:
-        v, union = _smallest_elimination(work, todo, dims)
+        if rng is None:
+            v, union = _smallest_elimination(work, todo, dims)
+        else:
+            best = None
+            for u in sorted(todo):
+                scope = _union(work, u)
+                cost = math.prod(dims[x] for x in scope) * (1.0 + 2.0 * rng.random())
+                if best is None or cost < best[0]:
+                    best = (cost, u, scope)
+            assert best is not None
+            _cost, v, union = best
         plan.append(v)
         size = max(size, math.prod(dims[u] for u in union))
         work = [w for w in work if v not in w[0]] + [(tuple(u for u in union if u != v), None)]
@@ -657,31 +681,29 @@ def _order_size(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[i
     return size
 
 
-def _collapsible(ped: Pedigree, roles: tuple[int, ...]) -> frozenset[tuple[int, int]]:
-    """One transmission per untyped founder (not MP) that may be taken from its first allele only.
+def _collapsible(ped: Pedigree, roles: tuple[int, ...]) -> list[list[tuple[int, int]]]:
+    """For each untyped founder (not MP), the transmissions that may be taken from its first allele only.
 
     A founder's two alleles are exchangeable when it is untyped: its priors are p_a·p_b and every
-    transmission τ(x | a, b) = ½ (M[a, x] + M[b, x]) is symmetric in them, so one of them may
-    be replaced by M[a, x] (the other half is the same sum with a and b exchanged). Untyped
-    children come first (their allele ranges over the whole space, so dropping b from that
-    factor helps most), then typed ones; never MP's own (its alleles stay open).
+    transmission τ(x | a, b) = ½ (M[a, x] + M[b, x]) is symmetric in them, so one of them (one
+    per founder) may be replaced by M[a, x] (the other half is the same sum with a and b
+    exchanged). Untyped children come first (their allele ranges over the whole space, so
+    dropping b from that factor helps most), then typed ones; never MP's own (its alleles stay open).
     """
     mp = roles.index(2)
-    out: set[tuple[int, int]] = set()
+    out = []
     for founder in range(len(ped)):
         if ped.father[founder] >= 0 or roles[founder] != 0:
             continue
-        kids = [int(c) for c in ped.children(founder) if int(c) != mp]
-        if not kids:
-            continue
-        kids.sort(key=lambda c: (roles[c] != 0, c))
-        child = kids[0]
-        out.add((child, 0 if int(ped.father[child]) == founder else 1))
-    return frozenset(out)
+        kids = sorted((int(c) for c in ped.children(founder) if int(c) != mp), key=lambda c: (roles[c] != 0, c))
+        if kids:
+            out.append([(c, 0 if int(ped.father[c]) == founder else 1) for c in kids])
+    return out
 
 
 _PLANS: dict[tuple, tuple[bool, frozenset[tuple[int, int]], list[int]]] = {}
 PLAN_SIZE = 16  # allele states at which a shape's elimination order is chosen (any order is exact)
+RANDOM_PLANS = 16  # randomised greedy orders tried for a shape whose greedy order costs ≥ PLAN_SIZE⁵
 
 
 def _network_plan(
@@ -707,15 +729,31 @@ def _network_plan(
 
     key = (ped.father.tobytes(), ped.mother.tobytes(), roles)
     if key not in _PLANS:
-        best = None
-        collapsible = _collapsible(ped, roles)
-        for collapse in (frozenset(), collapsible) if collapsible else (frozenset(),):
+        dims = dims_at(PLAN_SIZE)
+
+        def cheapest(collapse: frozenset[tuple[int, int]]) -> tuple[bool, frozenset[tuple[int, int]], list[int], int]:
+            best = None
             for via in (False, True) if _childless_with_parents(ped, mp) else (False,):
                 facs, keep = _network_vars(ped, mp, typed, via, collapse)
-                plan, size = _greedy(facs, keep, dims_at(PLAN_SIZE))
+                plan, size = _greedy(facs, keep, dims)
                 if best is None or size < best[3]:
                     best = (via, collapse, plan, size)
-        assert best is not None
+            assert best is not None
+            return best
+
+        choices = _collapsible(ped, roles)
+        best = min(cheapest(frozenset()), cheapest(frozenset(c[0] for c in choices)), key=lambda b: b[3])
+        if best[3] >= PLAN_SIZE ** 5:
+            # A costly shape (rare: loops, untyped generations): randomised greedy orders, from a
+            # fixed seed (every process plans a shape alike, so results do not depend on where it runs).
+            rng = random.Random(0)
+            facs, keep = _network_vars(ped, mp, typed, best[0], best[1])
+            for _ in range(RANDOM_PLANS):
+                plan, size = _greedy(facs, keep, dims, rng)
+                if size < best[3]:
+                    best = (best[0], best[1], plan, size)
+        if len(_PLANS) > 100_000:
+            _PLANS.clear()
         _PLANS[key] = best[:3]
     via, collapse, plan = _PLANS[key]
     facs, keep = _network_vars(ped, mp, typed, via, collapse)
