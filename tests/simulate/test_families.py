@@ -53,7 +53,7 @@ def test_structure_is_regional(families: list[SimulatedFamily]) -> None:
 
 
 def test_full_profiles_on_the_kit(families: list[SimulatedFamily]) -> None:
-    assert len(DEFAULT_KIT.loci) == 22
+    assert len(DEFAULT_KIT.loci) == 23
     for family in families[:50]:
         for profile in [*family.reference_genotypes.values(), *family.missing_genotypes.values()]:
             assert tuple(profile) == DEFAULT_KIT.loci

@@ -56,7 +56,7 @@ def test_counts_match_the_preset(scenario: tuple[Path, object, float]) -> None:
     assert summary.recovered_individuals == config.n_recovered_listed + config.n_recovered_unlisted
     assert summary.remains > summary.recovered_individuals
     assert summary.sites == config.layout.n_sites
-    assert len(manifest["kit"]["loci"]) == 22
+    assert len(manifest["kit"]["loci"]) == 23
     for name in manifest["files"]:
         assert (out / name).is_file(), name
 
@@ -144,7 +144,7 @@ def test_familias_dvi_project(scenario: tuple[Path, object, float]) -> None:
 
     out = scenario[0]
     project = parse_familias(out / "lab" / "dvi.fam")
-    assert project.dvi is not None and len(project.loci) == 22
+    assert project.dvi is not None and len(project.loci) == 23
     truth = _csv(out / "truth" / "samples.csv")
     assert {v.id for v in project.dvi.victims} == {r["sample_barcode"] for r in truth if r["profile_status"] == "ok"}
     families = json.loads((out / "families.json").read_text(encoding="utf-8"))

@@ -396,7 +396,7 @@ def simulate_families(n_families: int, freq_table: object = None, rng: np.random
     """Simulate ``n_families`` reference families with genotypes (pure Python, no files).
 
     ``freq_table`` is a built-in table name, a ``FrequencyTable``, a ``{locus: {allele: f}}``
-    mapping or a :class:`KitFrequencies` (default: the Norwegian table, PowerPlex Fusion 22 loci).
+    mapping or a :class:`KitFrequencies` (default: the Norwegian table, PowerPlex Fusion 6C, 23 loci).
     Family ids are ``FAM000001``…; person ids ``FAM000001-07``.
     """
     if rng is None:

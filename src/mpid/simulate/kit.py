@@ -1,7 +1,8 @@
 """The STR kit the simulator types with, and its allele frequencies as sampling arrays.
 
-The default kit is the 22 autosomal STRs of PowerPlex Fusion: the CODIS 20 core loci
-plus Penta D and Penta E. Frequencies come from a public table shipped with mpid
+The default kit is the 23 autosomal STRs of PowerPlex Fusion 6C: the CODIS 20 core loci
+plus Penta D, Penta E and SE33 (the most polymorphic locus in use, and a long one that fails
+early in degraded bone). Frequencies come from a public table shipped with mpid
 (default: the Norwegian table distributed with forrel); they are renormalised to sum
 to one for sampling only (the table itself is never changed).
 """
@@ -41,7 +42,7 @@ class STRKit:
     loci: tuple[str, ...]
 
 
-DEFAULT_KIT = STRKit("PowerPlex Fusion 22 autosomal STRs", (*CODIS_CORE_20, "PENTA_D", "PENTA_E"))
+DEFAULT_KIT = STRKit("PowerPlex Fusion 6C autosomal STRs", (*CODIS_CORE_20, "PENTA_D", "PENTA_E", "SE33"))
 
 # Relative chance a locus fails in degraded bone: long amplicons fail first
 # (approximate maximum amplicon sizes in PowerPlex Fusion, scaled to a mean near 1).
@@ -49,7 +50,7 @@ LOCUS_SIZE_WEIGHT: dict[str, float] = {
     "D3S1358": 0.6, "D1S1656": 0.7, "D2S441": 0.4, "D10S1248": 0.5, "D13S317": 0.6,
     "PENTA_E": 1.8, "D16S539": 1.0, "D18S51": 1.5, "D2S1338": 1.4, "CSF1PO": 1.3,
     "PENTA_D": 1.7, "TH01": 0.6, "VWA": 0.8, "D21S11": 1.0, "D7S820": 1.1, "D5S818": 0.6,
-    "TPOX": 0.7, "D8S1179": 0.6, "D12S391": 1.0, "D19S433": 0.7, "FGA": 1.6, "D22S1045": 0.4,
+    "TPOX": 0.7, "D8S1179": 0.6, "D12S391": 1.0, "D19S433": 0.7, "FGA": 1.6, "D22S1045": 0.4, "SE33": 1.6,
 }
 
 
