@@ -40,3 +40,14 @@ def test_age_at_and_settings() -> None:
         AgeEvidence(sigma_years=0)
     with pytest.raises(ValueError):
         AgeEvidence(gross_error=0)
+
+
+def test_an_unknown_day_of_disappearance_gives_an_interval_of_ages() -> None:
+    from mpid.matching.anthropology import age_within
+
+    ages = age_within(date(1938, 6, 1), (date(1988, 1, 1), date(1994, 12, 31)))
+    assert ages == pytest.approx((49.59, 56.58), abs=0.01)
+    assert age_within(None, (date(1988, 1, 1), date(1994, 12, 31))) is None
+    assert age_factor((25, 40), ages, EVIDENCE) == age_factor((25, 40), ages[0], EVIDENCE), "gap to the youngest age"
+    assert age_factor((50, 65), ages, EVIDENCE) == 1.0
+    assert age_factor((60, 75), ages, EVIDENCE) == age_factor((60, 75), ages[1], EVIDENCE)

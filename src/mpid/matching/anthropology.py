@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["AgeEvidence", "age_at", "age_factor", "combined_age_range"]
+__all__ = ["AgeEvidence", "age_at", "age_factor", "age_within", "combined_age_range"]
 
 AgeRange = tuple[int | None, int | None]
 
@@ -53,6 +53,13 @@ def age_at(birth: date | None, on: date | None) -> float | None:
     return (on - birth).days / 365.2425
 
 
+def age_within(birth: date | None, period: tuple[date, date] | None) -> tuple[float, float] | None:
+    """Ages at the start and end of a period (the conflict's disappearances), when the day itself is unknown."""
+    if birth is None or period is None:
+        return None
+    return (period[0] - birth).days / 365.2425, (period[1] - birth).days / 365.2425
+
+
 def combined_age_range(ranges: list[AgeRange]) -> AgeRange | None:
     """One individual's range from its remains' ranges: their intersection, or None if they conflict or say nothing."""
     lows = [lo for lo, _hi in ranges if lo is not None]
@@ -66,11 +73,16 @@ def combined_age_range(ranges: list[AgeRange]) -> AgeRange | None:
     return lo, hi
 
 
-def age_factor(age_range: AgeRange | None, age: float | None, evidence: AgeEvidence) -> float:
-    """The factor w on the prior of "these remains are this missing person" (1 when either age is unknown)."""
+def age_factor(age_range: AgeRange | None, age: float | tuple[float, float] | None, evidence: AgeEvidence) -> float:
+    """The factor w on the prior of "these remains are this missing person" (1 when either age is unknown).
+
+    ``age`` is the age at disappearance, or an interval of ages when only the period of
+    disappearance is known (then ``d`` is the gap between the two intervals).
+    """
     if age_range is None or age is None:
         return 1.0
+    youngest, oldest = (age, age) if isinstance(age, int | float) else age
     lo, hi = age_range
-    distance = max(0.0, (lo - age) if lo is not None else 0.0, (age - hi) if hi is not None else 0.0)
+    distance = max(0.0, (lo - oldest) if lo is not None else 0.0, (youngest - hi) if hi is not None else 0.0)
     eps = evidence.gross_error
     return (1.0 - eps) * math.exp(-(distance**2) / (2.0 * evidence.sigma_years**2)) + eps

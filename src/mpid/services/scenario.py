@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from mpid.registry.db import make_session_factory
@@ -474,7 +474,7 @@ def _age_log_factors(session: Session, evidence: Any, groups: dict[str, list[str
     """ln of the age factor of each candidate placement (individual, missing label); empty without evidence."""
     if evidence is None or not candidates:
         return {}
-    from mpid.matching.anthropology import age_at, age_factor, combined_age_range
+    from mpid.matching.anthropology import age_at, age_factor, age_within, combined_age_range
     from mpid.registry.models import Remains as RemainsRow
 
     ranges = {code: (lo, hi) for code, lo, hi in session.execute(
@@ -495,7 +495,12 @@ def _age_log_factors(session: Session, evidence: Any, groups: dict[str, list[str
             births.setdefault(case, birth)
         if gone is not None:
             gone_on.setdefault(case, gone)
-    ages = {mp_id: age_at(births.get(mp_id), gone_on.get(mp_id)) for mp_id in wanted}
+    # Without a date of disappearance, the period over which the register's cases disappeared bounds it.
+    first, last = session.execute(select(func.min(MissingPerson.disappeared_on),
+                                         func.max(MissingPerson.disappeared_on))).one()
+    period = (first, last) if first is not None and last is not None else None
+    ages = {mp_id: (age_at(births.get(mp_id), gone_on[mp_id]) if mp_id in gone_on
+                    else age_within(births.get(mp_id), period)) for mp_id in wanted}
     out: dict[tuple[str, str], float] = {}
     for (rep, missing), mp_id in mp_of.items():
         age_range = combined_age_range([ranges[m] for m in groups.get(rep, [rep]) if m in ranges])

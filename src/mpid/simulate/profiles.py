@@ -44,8 +44,10 @@ class DegradationModel:
     min_loci: int = 6
     resample_below_loci: int = 16
     """The lab's protocol: a remains whose best profile so far has fewer loci than this is sampled again."""
-    resample_dropout_above: float = 0.15
-    """... and so is one whose every sample so far is low-template (the lab sees low, unbalanced peaks)."""
+    resample_dropout_above: float = 0.08
+    """... and so is one whose every sample so far is low-template: at d > 0.08 a 23-locus profile shows
+    stochastic effects (peaks under the stochastic threshold, imbalance) at more than about three
+    heterozygous loci, which the lab sees and answers with another sample."""
     max_samples_per_remains: int = 3
     """Attempts per remains (the first sample included); 1 turns re-sampling off."""
     resample_multiplier: float = 0.7
