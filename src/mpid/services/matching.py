@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import mpid
@@ -246,6 +247,12 @@ def run_matching(
     )
     by_missing = {(f.family, f.missing): f for f in problem.families}
     remains_by_id = {r.remains_id: r for r in problem.remains}
+    # The candidates' missing persons in a few queries, not one query (and flush) per candidate.
+    wanted = sorted({problem.missing_ids[f"{c.family}/{c.missing}"] for c in result.candidates})
+    persons: dict[int, MissingPerson] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        persons.update((p.id, p) for p in session.scalars(select(MissingPerson).where(MissingPerson.id.in_(chunk))))
     moved = 0
     for rank, cand in enumerate(result.candidates, start=1):
         fam = by_missing[(cand.family, cand.missing)]
@@ -268,7 +275,7 @@ def run_matching(
                 rank=rank,
             )
         )
-        person = session.get(MissingPerson, mp_id)
+        person = persons.get(mp_id)
         if person is not None and advance_if_possible(
             session, person, CaseStatus.CANDIDATE_MATCH,
             from_statuses=(CaseStatus.REPORTED, CaseStatus.REFERENCES_COLLECTED),
