@@ -24,6 +24,7 @@ from mpid.matching.search import (
     _table_matrix,
     blind_search,
     encode_remains,
+    pairwise_matrices,
     per_marker_factors,
 )
 from mpid.matching.tables import FamilyInput, build_tables, marker_table
@@ -160,3 +161,17 @@ def test_a_model_that_lumps_the_references_unobserved_alleles():
     single = marker_table(ped, "MP", m, {"C": ("11", "11"), "F": ("11", "11")})
     np.testing.assert_allclose(got.lr[: single.lr.size], single.lr, rtol=1e-12, atol=0)
     assert got.family_likelihood == pytest.approx(single.family_likelihood, rel=1e-12)
+
+
+def test_search_exclusions_equal_the_full_tables(problem):
+    """The search builds tables without Mendelian exclusions and adds them for families with a candidate."""
+    markers, inputs, remains = problem
+    partial = [RemainsProfile(r.remains_id, {k: ((g[0], None) if i % 4 == 0 else g) for i, (k, g) in
+                                            enumerate(r.genotypes.items())}, r.sex) for r in remains]
+    res = blind_search(partial, inputs, markers, SearchSettings(threshold_lr=1e-6, prior=1e-2))
+    _lr, counts = pairwise_matrices(partial, inputs, markers)
+    row_of = {(f.family, f.missing): k for k, f in enumerate(inputs)}
+    col_of = {r.remains_id: k for k, r in enumerate(partial)}
+    assert any(c.n_exclusions > 0 for c in res.candidates)
+    for c in res.candidates:
+        assert c.n_exclusions == counts[col_of[c.remains_id], row_of[c.family, c.missing]]

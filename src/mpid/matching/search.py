@@ -32,7 +32,14 @@ from mpid.genetics.mutation import is_lumpable
 from mpid.genetics.profiles import Genotype, genotype_weights
 
 from .kernels import search_block
-from .tables import FamilyInput, FamilyTables, build_tables, genotype_index, n_genotypes
+from .tables import (
+    FamilyInput,
+    FamilyTables,
+    build_tables,
+    genotype_index,
+    mendelian_exclusions,
+    n_genotypes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +244,11 @@ def search_family_block(
     settings: SearchSettings,
     prior: float,
 ) -> list[Candidate]:
-    """Build one block's tables and return its candidates (the unit of work every engine runs)."""
-    tabs = build_tables(families, markers)
+    """Build one block's tables and return its candidates (the unit of work every engine runs).
+
+    Mendelian exclusions are computed afterwards, for the families with a candidate only.
+    """
+    tabs = build_tables(families, markers, exclusions=False)
     mat, excl, suffix, sexes, invalid = _table_matrix(tabs, markers, enc)
     for f in np.flatnonzero(invalid):
         bad = [m.name for m in markers if np.isnan(tabs[f].tables[m.name].lr).any()]
@@ -251,6 +261,7 @@ def search_family_block(
     lrs = search_block(mat, enc.ptr, enc.cols, enc.coefs, enc.sex, sexes, suffix, log_thr, invalid)
     out = []
     fi, ri = np.nonzero(lrs >= thr)
+    _fill_exclusions(excl, sorted(set(fi.tolist())), families, markers, tabs, enc)
     exactness = _Exactness(markers)
     for f, r in zip(fi.tolist(), ri.tolist(), strict=True):
         lr = float(lrs[f, r])
@@ -350,6 +361,25 @@ class _Exactness:
                     w += c
             out.append(s / w if w > 0 else None)
         return tuple(out)
+
+
+def _fill_exclusions(
+    excl: np.ndarray,
+    rows: Sequence[int],
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    tabs: Sequence[FamilyTables],
+    enc: EncodedRemains,
+) -> None:
+    """Write the Mendelian exclusions of tables built without them into rows ``rows`` of ``excl``."""
+    if not rows:
+        return
+    flags = mendelian_exclusions([families[f] for f in rows], markers, [tabs[f] for f in rows])
+    for f, by_marker in zip(rows, flags, strict=True):
+        for k, m in enumerate(markers):
+            if m.name in by_marker:
+                lo = enc.offsets[k]
+                excl[f, lo:lo + by_marker[m.name].size] = by_marker[m.name]
 
 
 def per_marker_factors(table_row: np.ndarray, enc: EncodedRemains, r: int) -> tuple[float, ...]:

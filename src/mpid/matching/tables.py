@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -51,6 +51,7 @@ __all__ = [
     "build_tables",
     "genotype_index",
     "marker_table",
+    "mendelian_exclusions",
     "n_genotypes",
 ]
 
@@ -269,7 +270,7 @@ class _PaddedMarkers:
     n_pad: int
     freqs: np.ndarray  # (M, n_pad) with the remainder mass at n_m
     freqs_no_rest: np.ndarray  # (M, n_pad) remainder mass 0
-    tau_male: np.ndarray | None  # (M + 1, n_pad, n_pad, n_pad), the last Mendelian; None: no marker mutates
+    tau_male: np.ndarray | None  # (M, n_pad, n_pad, n_pad), None: no marker mutates
     tau_female: np.ndarray | None
     tau_plain: np.ndarray  # (n_pad, n_pad, n_pad) Mendelian
     mutating: np.ndarray  # (M,) bool
@@ -288,7 +289,7 @@ def _padded(markers: Sequence[Marker], n_pad: int) -> _PaddedMarkers:
     freqs0 = np.zeros((nm, n_pad))
     mutating = np.zeros(nm, dtype=bool)
     lumpable = np.ones(nm, dtype=bool)
-    mats_m = np.tile(np.eye(n_pad), (nm + 1, 1, 1))  # the extra last matrix stays I: Mendelian transmission
+    mats_m = np.tile(np.eye(n_pad), (nm, 1, 1))
     mats_f = mats_m.copy()
     for k, m in enumerate(markers):
         n = len(m.alleles)
@@ -492,7 +493,11 @@ def canonical_shape(ped: Pedigree, missing: str, typed: set[str]) -> tuple[tuple
 
 
 def build_tables(
-    families: Sequence[FamilyInput], markers: Sequence[Marker], *, max_batch_elements: int = 8_000_000
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    *,
+    max_batch_elements: int = 8_000_000,
+    exclusions: bool = True,
 ) -> list[FamilyTables]:
     """Tables for many missing persons, computed in batches of (family, marker) elements of one shape.
 
@@ -501,51 +506,37 @@ def build_tables(
     are computed together in one contraction, with every marker's allele space padded to
     one size. Partial reference genotypes fall back to :func:`marker_table`. Results equal
     :func:`family_tables`.
+
+    ``exclusions=False`` leaves the Mendelian exclusions of batched markers with a mutation
+    model out (their ``excluded`` is all False); :func:`mendelian_exclusions` gives them later,
+    for the families that need them (blind search: those with a candidate).
     """
     if not markers:
         return [FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), {})
                 for f in families]
     padded: dict[int, _PaddedMarkers] = {}
     per_family: list[dict[str, MarkerTable]] = [dict() for _ in families]
-    groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
+    groups: dict[tuple, list[tuple[int, int, list[str], bool]]] = {}
     lumped_groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
     canon_of: dict[tuple, Pedigree] = {}
-    shape_cache: dict[tuple[int, frozenset[str]], tuple[tuple, Pedigree, list[str]]] = {}
-    rest_cache: dict[tuple[tuple, int], bool] = {}
-    for k, fam in enumerate(families):
-        ped = fam.pedigree
-        for mi, marker in enumerate(markers):
-            at = {p: g[marker.name] for p, g in fam.genotypes.items() if marker.name in g and p in ped.labels}
-            at.pop(fam.missing, None)
-            if any(g[1] is None for g in at.values()):
-                per_family[k][marker.name] = marker_table(ped, fam.missing, marker, at)
-                continue
-            ck = (k, frozenset(at))
-            if ck not in shape_cache:
-                shape_cache[ck] = canonical_shape(ped, fam.missing, set(at))
-            key, canon, labels = shape_cache[ck]
-            if marker.mutation is None or marker.mutation.is_trivial():
-                lumped_groups.setdefault(key, []).append((k, mi, labels))
-                canon_of[key] = canon
-                continue
-            # Whether the remainder carries its mass depends on the shape and the marker only; markers
-            # that lump differently share a batch (the remainder's mass is a per-element frequency).
-            if (key, mi) not in rest_cache:
-                typed_canon = {canon.labels[i] for i, r in enumerate(key[3]) if r}
-                rest_cache[key, mi] = _needs_rest(marker, canon, typed_canon, mutation=True)
-            gkey = (key, _bucket(len(marker.alleles)))
-            groups.setdefault(gkey, []).append((k, mi, labels, rest_cache[key, mi]))
-            canon_of[gkey] = canon_of[key] = canon
+    for k, mi, shape in _elements(families, markers):
+        marker = markers[mi]
+        if shape is None:  # partial reference genotypes
+            fam = families[k]
+            at = {p: g[marker.name] for p, g in fam.genotypes.items()
+                  if marker.name in g and p in fam.pedigree.labels and p != fam.missing}
+            per_family[k][marker.name] = marker_table(fam.pedigree, fam.missing, marker, at)
+            continue
+        key, canon, labels, rest = shape
+        canon_of[key] = canon
+        if marker.mutation is None or marker.mutation.is_trivial():
+            lumped_groups.setdefault(key, []).append((k, mi, labels))
+            continue
+        # Markers that lump differently share a batch (the remainder's mass is a per-element frequency).
+        gkey = (key, _bucket(len(marker.alleles)))
+        groups.setdefault(gkey, []).append((k, mi, labels, rest))
+        canon_of[gkey] = canon
     _lumped_tables(families, markers, lumped_groups, canon_of, per_family, max_batch_elements)
-    # Mendelian exclusions of the markers with mutation: their Mendelian twins' tables, computed in
-    # each family's lumped space (which zero pattern is exact), not in the full allele space.
-    mendelian: list[dict[str, MarkerTable]] = [dict() for _ in families]
-    if groups:
-        twins = [replace(m, mutation=None) for m in markers]
-        twin_groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
-        for gkey, elements in groups.items():
-            twin_groups.setdefault(gkey[0], []).extend((k, mi, labels) for k, mi, labels, _rest in elements)
-        _lumped_tables(families, twins, twin_groups, canon_of, mendelian, max_batch_elements)
     components: dict[int, int] = {}
     for gkey, elements in groups.items():
         canon = canon_of[gkey]
@@ -560,12 +551,85 @@ def build_tables(
         for start in range(0, len(elements), chunk):
             _batch_elements(
                 families, markers, pm, canon, roles, elements[start:start + chunk], per_family,
-                (via, collapse, plan), components, mendelian,
+                (via, collapse, plan), components,
             )
-    return [
+    tables = [
         FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
         for k, f in enumerate(families)
     ]
+    if exclusions and groups:
+        for ft, flags in zip(tables, mendelian_exclusions(families, markers, tables, max_batch_elements),
+                             strict=True):
+            for name, excluded in flags.items():
+                ft.tables[name] = replace(ft.tables[name], excluded=excluded)
+    return tables
+
+
+def _elements(
+    families: Sequence[FamilyInput], markers: Sequence[Marker]
+) -> Iterator[tuple[int, int, tuple[tuple, Pedigree, list[str], bool] | None]]:
+    """Every (family, marker) element with its canonical shape, labels and whether the remainder
+    carries mass (None for partial reference genotypes, which are not batched)."""
+    shape_cache: dict[tuple[int, frozenset[str]], tuple[tuple, Pedigree, list[str]]] = {}
+    rest_cache: dict[tuple[tuple, int], bool] = {}
+    for k, fam in enumerate(families):
+        ped = fam.pedigree
+        for mi, marker in enumerate(markers):
+            at = {p: g[marker.name] for p, g in fam.genotypes.items() if marker.name in g and p in ped.labels}
+            at.pop(fam.missing, None)
+            if any(g[1] is None for g in at.values()):
+                yield k, mi, None
+                continue
+            ck = (k, frozenset(at))
+            if ck not in shape_cache:
+                shape_cache[ck] = canonical_shape(ped, fam.missing, set(at))
+            key, canon, labels = shape_cache[ck]
+            rest = True
+            if marker.mutation is not None and not marker.mutation.is_trivial():
+                # Whether the remainder carries its mass depends on the shape and the marker only.
+                if (key, mi) not in rest_cache:
+                    typed_canon = {canon.labels[i] for i, r in enumerate(key[3]) if r}
+                    rest_cache[key, mi] = _needs_rest(marker, canon, typed_canon, mutation=True)
+                rest = rest_cache[key, mi]
+            yield k, mi, (key, canon, labels, rest)
+
+
+def mendelian_exclusions(
+    families: Sequence[FamilyInput],
+    markers: Sequence[Marker],
+    tables: Sequence[FamilyTables],
+    max_batch_elements: int = 8_000_000,
+) -> list[dict[str, np.ndarray]]:
+    """The Mendelian exclusions of the batched markers with a mutation model (``tables`` from
+    :func:`build_tables` with ``exclusions=False``), by family then marker.
+
+    They are those of the markers' Mendelian twins (no mutation), computed in each family's
+    lumped space (whose zero pattern is exact) rather than in the full allele space; where the
+    remainder allele has no mass, every genotype carrying it is impossible.
+    """
+    twins = [replace(m, mutation=None) for m in markers]
+    groups: dict[tuple, list[tuple[int, int, list[str]]]] = {}
+    canon_of: dict[tuple, Pedigree] = {}
+    for k, mi, shape in _elements(families, markers):
+        marker = markers[mi]
+        if shape is None or marker.mutation is None or marker.mutation.is_trivial():
+            continue
+        key, canon, labels, _rest = shape
+        if not any(r == 1 for r in key[3]):
+            continue  # no reference typed: nothing is excluded
+        groups.setdefault(key, []).append((k, mi, labels))
+        canon_of[key] = canon
+    twin_tables: list[dict[str, MarkerTable]] = [dict() for _ in families]
+    _lumped_tables(families, twins, groups, canon_of, twin_tables, max_batch_elements)
+    out: list[dict[str, np.ndarray]] = [dict() for _ in families]
+    for k, by_marker in enumerate(twin_tables):
+        for name, twin in by_marker.items():
+            excluded = twin.excluded.copy()
+            if not tables[k].tables[name].remainder_mass:  # no mass: every genotype with it is impossible
+                n = len(twin.alleles)
+                excluded[n_genotypes(n - 1):] = True
+            out[k][name] = excluded
+    return out
 
 
 FIRST_LUMPED = 32  # elements of a shape's first lumped batch (small spaces: a few MB at most)
@@ -862,7 +926,6 @@ def _batch_elements(
     per_family: list[dict[str, MarkerTable]],
     how: tuple[bool, frozenset[tuple[int, int]], list[int]] | None = None,
     components: dict[int, int] | None = None,
-    mendelian: Sequence[Mapping[str, MarkerTable]] | None = None,
 ) -> None:
     """One contraction for a batch of (family, marker, labels, remainder) elements of one canonical shape.
 
@@ -871,8 +934,8 @@ def _batch_elements(
     (:func:`_references_alone`), a copy in that space, whose sum over the missing person's alleles
     is the family likelihood L(D) once the founders that only the missing person needs are divided
     out (their allele sums, Σ p, per allele); elsewhere L(D) is the joint's own sum, so divided.
-    Exclusions (mutations ignored) come from ``mendelian``, the Mendelian twins' tables, or,
-    without them, from a third copy with Mendelian transmission.
+    Exclusions of markers with mutation (mutations ignored) are left all False here: they come
+    from :func:`mendelian_exclusions`.
     """
     mp = roles.index(2)
     typed = [i for i, r in enumerate(roles) if r == 1]
@@ -906,23 +969,17 @@ def _batch_elements(
         families, markers, pm, ped, roles, elements, em, pairs, with_rest, fam_lik, components
     )
     _, extra = _alone_shape(ped, roles)
-    # Exclusions ignore mutations: from the Mendelian twins' tables when given, else from a copy
-    # of every element with Mendelian transmission (the last matrix of the padded tensors).
-    mut_rows = np.flatnonzero(mutating) if mendelian is None else np.zeros(0, dtype=np.int64)
-    plain = pm.tau_male.shape[0] - 1 if pm.tau_male is not None else 0
-    sel = np.concatenate([np.arange(ne), mut_rows, np.array(alone_rows, dtype=np.int64)])
-    all_freqs = np.concatenate([freqs, freqs[mut_rows], np.array(alone_freqs).reshape(-1, n_pad)])
-    all_tau = np.concatenate([em, np.full(mut_rows.size, plain, dtype=np.int64), em[alone_rows]])
+    sel = np.concatenate([np.arange(ne), np.array(alone_rows, dtype=np.int64)])
+    all_freqs = np.concatenate([freqs, np.array(alone_freqs).reshape(-1, n_pad)])
+    all_tau = np.concatenate([em, em[alone_rows]])
     via, collapse, plan = how if how is not None else (None, frozenset(), None)
     out = _batched_joint(
         ped, mp, typed, pairs[sel], all_freqs, pm.tau_male, pm.tau_female, pm.tau_plain, all_tau, None, plan, via,
         collapse,
     )
     joint = out[:ne]
-    joint0 = np.array(joint)
-    joint0[mut_rows] = out[ne:ne + mut_rows.size]
     if alone_rows:
-        alone = out[ne + mut_rows.size:]
+        alone = out[ne:]
         fam_lik[alone_rows] = alone.sum(axis=(1, 2)) / np.array(alone_freqs).sum(axis=1) ** (2 * extra)
     if same_rows:
         fam_lik[same_rows] = joint[same_rows].sum(axis=(1, 2)) / freqs[same_rows].sum(axis=1) ** (2 * extra)
@@ -932,14 +989,13 @@ def _batch_elements(
     ia, ib = _pair_index(n_pad)
     diag = ia == ib
     unord = np.where(diag, joint[:, ia, ib], joint[:, ia, ib] + joint[:, ib, ia])
-    unord0 = np.where(diag, joint0[:, ia, ib], joint0[:, ia, ib] + joint0[:, ib, ia])
     hw = np.where(diag, freqs[:, ia] * freqs[:, ib], 2.0 * freqs[:, ia] * freqs[:, ib])
     positive = fam_lik > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = unord / (fam_lik[:, None] * hw)
     lr[~positive] = np.nan
     lr[hw == 0] = 0.0
-    excluded = unord0 == 0
+    excluded = (unord == 0) & ~mutating[:, None]  # with mutation: from mendelian_exclusions
     labels_of: dict[int, tuple[str, ...]] = {}
     for row, (k, mi, _labels, rest) in enumerate(elements):
         marker = markers[mi]
@@ -948,10 +1004,6 @@ def _batch_elements(
         n = len(marker.alleles) + 1
         size = n_genotypes(n)
         excl = excluded[row, :size]
-        if mendelian is not None and mutating[row]:
-            excl = mendelian[k][marker.name].excluded.copy()
-            if not rest:  # the remainder has no mass here: every genotype with it is impossible
-                excl[n_genotypes(n - 1):] = True
         per_family[k][marker.name] = MarkerTable(
             marker.name, labels_of[mi], lr[row, :size], excl, float(fam_lik[row]), bool(rest)
         )
