@@ -175,3 +175,31 @@ def test_search_exclusions_equal_the_full_tables(problem):
     assert any(c.n_exclusions > 0 for c in res.candidates)
     for c in res.candidates:
         assert c.n_exclusions == counts[col_of[c.remains_id], row_of[c.family, c.missing]]
+
+
+def test_a_looped_pedigree_split_into_halves_of_a_transmission():
+    """A shape whose contraction costs n^5 (half-cousins' children, untyped generations) is computed as
+    the sum of two contractions, one per allele a transmission copies; the tables are unchanged."""
+    from mpid.matching.tables import _network_plan, canonical_shape
+
+    table = load_builtin_table()
+    base = Marker.from_frequencies(table[kit_frequencies(table).loci[1]])
+    freqs = base.freqs * 0.98
+    marker = Marker(base.name, base.alleles, freqs, MutationModel.from_params(base.alleles, freqs, STEPWISE, STEPWISE))
+    fathers = [None, None, None, 2, 1, 2, 1, None, 5, 8, 8, 8, 8]
+    mothers = [None, None, None, 0, 3, 0, 3, None, 7, 6, 6, 6, 6]
+    sex = [2 if i in mothers else 1 for i in range(len(fathers))]
+    ped = Pedigree.from_records([(f"p{i}", None if f is None else f"p{f}", None if m is None else f"p{m}", sex[i])
+                                 for i, (f, m) in enumerate(zip(fathers, mothers, strict=True))])
+    rng = np.random.default_rng(3)
+    typed = ["p4", "p9", "p10", "p12"]
+    refs = {p: {marker.name: tuple(sorted(rng.choice(marker.alleles, 2, p=freqs / freqs.sum()).tolist(),
+                                          key=float))} for p in typed}
+    _key, canon, _labels = canonical_shape(ped, "p11", set(typed))
+    roles = _key[3]
+    assert len(_network_plan(canon, roles, 16)[1]) == 2, "the shape is contracted in two halves"
+    got = build_tables([FamilyInput("loop", ped, "p11", refs)], [marker])[0].tables[marker.name]
+    single = marker_table(ped, "p11", marker, {p: g[marker.name] for p, g in refs.items()})
+    np.testing.assert_allclose(got.lr[: single.lr.size], single.lr, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(got.excluded[: single.lr.size], single.excluded)
+    assert got.family_likelihood == pytest.approx(single.family_likelihood, rel=1e-12)

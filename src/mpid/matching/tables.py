@@ -326,7 +326,7 @@ def _batched_joint(
     stats: dict | None = None,
     plan: list[int] | None = None,
     via_parents: bool | None = None,
-    collapse: frozenset[tuple[int, int]] = frozenset(),
+    collapse: frozenset[tuple[int, int, int]] = frozenset(),
 ) -> np.ndarray:
     """J[e, u, v] = L(references, MP = (u, v)) for a batch of elements of one shape.
 
@@ -336,10 +336,12 @@ def _batched_joint(
     two states each (their alleles, or allele + a padding state of weight 0).
     ``via_parents`` (default: whenever MP has parents and no children) contracts onto MP's
     parents first, then transmits; otherwise one contraction keeps MP's two alleles open.
-    ``collapse`` names transmissions (child, 0 = from the father / 1 = from the mother) taken
-    as coming from the parent's first allele, M[a, x] instead of τ(x | a, b): exact when the
-    parent is an untyped founder (nor MP) and it is the only one of that parent's so taken,
-    since all else is symmetric in the parent's two alleles (:func:`_collapsible`).
+    ``collapse`` names transmissions (child, 0 = from the father / 1 = from the mother, and
+    which parental allele, 0 or 1) taken as copies of that allele: M[a, x] instead of
+    τ(x | a, b) = ½ (M[a, x] + M[b, x]). That is exact on its own when the parent is an
+    untyped founder (nor MP) and it is the only one of that parent's so taken, since all else
+    is symmetric in the parent's two alleles (:func:`_collapsible`); otherwise the caller adds
+    the halves, one contraction with each allele (:func:`_network_plan`'s terms).
     """
     n = freqs.shape[1]
     bsz = allele_pairs.shape[0]
@@ -382,8 +384,9 @@ def _batched_joint(
                 factors.append(_shared(tau_plain, (2 * m, 2 * m + 1, 2 * i + 1), dom_b, n, bsz))
             else:
                 for side, parent, tau in ((0, f, tau_male), (1, m, tau_female)):
-                    if (i, side) in collapse:
-                        factors.append(take(mats[side], element_marker, (2 * parent, 2 * i + side)))
+                    if (i, side, 0) in collapse or (i, side, 1) in collapse:
+                        which = 0 if (i, side, 0) in collapse else 1
+                        factors.append(take(mats[side], element_marker, (2 * parent + which, 2 * i + side)))
                     else:
                         factors.append(take(tau, element_marker, (2 * parent, 2 * parent + 1, 2 * i + side)))
         if i in wts:
@@ -546,12 +549,12 @@ def build_tables(
         pm = padded[gkey[1]]
         # Each element takes up to two copies in a batch (the joint, the references alone);
         # the largest intermediate factor per copy is known before contracting (_network_plan).
-        via, collapse, plan, per_copy = _network_plan(canon, roles, pm.n_pad)
+        via, terms, per_copy = _network_plan(canon, roles, pm.n_pad)
         chunk = max(1, min(8192, max_batch_elements // max(per_copy, 1)) // 2)
         for start in range(0, len(elements), chunk):
             _batch_elements(
                 families, markers, pm, canon, roles, elements[start:start + chunk], per_family,
-                (via, collapse, plan), components,
+                (via, terms), components,
             )
     tables = [
         FamilyTables(f.family, f.missing, int(f.pedigree.sex[f.pedigree.index(f.missing)]), per_family[k])
@@ -672,7 +675,7 @@ def _childless_with_parents(ped: Pedigree, mp: int) -> bool:
 
 def _network_vars(
     ped: Pedigree, mp: int, typed: Sequence[int], via_parents: bool,
-    collapse: frozenset[tuple[int, int]] = frozenset(),
+    collapse: frozenset[tuple[int, int, int]] = frozenset(),
 ) -> tuple[list[tuple[int, ...]], tuple[int, ...]]:
     """The variables of every factor :func:`_batched_joint` contracts (tensors per element), and what it keeps."""
     tset = set(typed)
@@ -683,8 +686,9 @@ def _network_vars(
             facs += [(BATCH, 2 * i), (BATCH, 2 * i + 1)]
         else:
             for side, parent in ((0, f), (1, m)):
-                if (i, side) in collapse:
-                    facs.append((BATCH, 2 * parent, 2 * i + side))
+                if (i, side, 0) in collapse or (i, side, 1) in collapse:
+                    which = 0 if (i, side, 0) in collapse else 1
+                    facs.append((BATCH, 2 * parent + which, 2 * i + side))
                 else:
                     facs.append((BATCH, 2 * parent, 2 * parent + 1, 2 * i + side))
         if i in tset:
@@ -745,7 +749,7 @@ def _order_size(facs: list[tuple[int, ...]], keep: tuple[int, ...], dims: dict[i
     return size
 
 
-def _collapsible(ped: Pedigree, roles: tuple[int, ...]) -> list[list[tuple[int, int]]]:
+def _collapsible(ped: Pedigree, roles: tuple[int, ...]) -> list[list[tuple[int, int, int]]]:
     """For each untyped founder (not MP), the transmissions that may be taken from its first allele only.
 
     A founder's two alleles are exchangeable when it is untyped: its priors are p_a·p_b and every
@@ -761,26 +765,28 @@ def _collapsible(ped: Pedigree, roles: tuple[int, ...]) -> list[list[tuple[int, 
             continue
         kids = sorted((int(c) for c in ped.children(founder) if int(c) != mp), key=lambda c: (roles[c] != 0, c))
         if kids:
-            out.append([(c, 0 if int(ped.father[c]) == founder else 1) for c in kids])
+            out.append([(c, 0 if int(ped.father[c]) == founder else 1, 0) for c in kids])
     return out
 
 
-_PLANS: dict[tuple, tuple[bool, frozenset[tuple[int, int]], list[int]]] = {}
+Term = tuple[float, frozenset[tuple[int, int, int]], list[int]]  # weight, copied alleles, elimination order
+_PLANS: dict[tuple, tuple[bool, list[Term]]] = {}
 PLAN_SIZE = 16  # allele states at which a shape's elimination order is chosen (any order is exact)
 RANDOM_PLANS = 16  # randomised greedy orders tried for a shape whose greedy order costs ≥ PLAN_SIZE⁵
+MAX_SPLITS = 2  # transmissions a costly shape may be split at (2^k contractions)
 
 
-def _network_plan(
-    ped: Pedigree, roles: tuple[int, ...], n: int
-) -> tuple[bool, frozenset[tuple[int, int]], list[int], int]:
+def _network_plan(ped: Pedigree, roles: tuple[int, ...], n: int) -> tuple[bool, list[Term], int]:
     """How to contract one shape: through MP's parents or not, with founders' transmissions collapsed
-    or not (whichever is cheaper), the elimination order, and the memory one batch element needs
-    with ``n`` allele states.
+    or not (whichever is cheaper), as a weighted sum of contractions (terms, one unless split),
+    each with its elimination order, and the memory one batch element needs with ``n`` states.
 
     Every factor of a batched network carries the batch axis, so the greedy order does not
     depend on the batch size; it is chosen once per shape (at :data:`PLAN_SIZE` states) and
-    followed at every size. The size returned bounds the largest intermediate factor and the
-    per-element transmission tensors of one element.
+    followed at every size. A shape that still costs n⁵ or more (loops, untyped generations)
+    tries randomised greedy orders, then splits up to :data:`MAX_SPLITS` transmissions
+    τ(x | a, b) = ½ M[a, x] + ½ M[b, x] into their halves when that is cheaper: the joint is
+    then the sum of 2^k contractions, each without that three-way factor.
     """
     mp = roles.index(2)
     typed = [i for i, r in enumerate(roles) if r == 1]
@@ -793,36 +799,85 @@ def _network_plan(
 
     key = (ped.father.tobytes(), ped.mother.tobytes(), roles)
     if key not in _PLANS:
-        dims = dims_at(PLAN_SIZE)
-
-        def cheapest(collapse: frozenset[tuple[int, int]]) -> tuple[bool, frozenset[tuple[int, int]], list[int], int]:
-            best = None
-            for via in (False, True) if _childless_with_parents(ped, mp) else (False,):
-                facs, keep = _network_vars(ped, mp, typed, via, collapse)
-                plan, size = _greedy(facs, keep, dims)
-                if best is None or size < best[3]:
-                    best = (via, collapse, plan, size)
-            assert best is not None
-            return best
-
-        choices = _collapsible(ped, roles)
-        best = min(cheapest(frozenset()), cheapest(frozenset(c[0] for c in choices)), key=lambda b: b[3])
-        if best[3] >= PLAN_SIZE ** 5:
-            # A costly shape (rare: loops, untyped generations): randomised greedy orders, from a
-            # fixed seed (every process plans a shape alike, so results do not depend on where it runs).
-            rng = random.Random(0)
-            facs, keep = _network_vars(ped, mp, typed, best[0], best[1])
-            for _ in range(RANDOM_PLANS):
-                plan, size = _greedy(facs, keep, dims, rng)
-                if size < best[3]:
-                    best = (best[0], best[1], plan, size)
+        _PLANS[key] = _choose_plan(ped, roles, mp, typed, dims_at(PLAN_SIZE))
         if len(_PLANS) > 100_000:
             _PLANS.clear()
-        _PLANS[key] = best[:3]
-    via, collapse, plan = _PLANS[key]
-    facs, keep = _network_vars(ped, mp, typed, via, collapse)
+            _PLANS[key] = _choose_plan(ped, roles, mp, typed, dims_at(PLAN_SIZE))
+    via, terms = _PLANS[key]
     n_trans = 2 * int(np.sum(ped.father >= 0))
-    return via, collapse, plan, max(_order_size(facs, keep, dims_at(n), plan), (n_trans + 2) * n ** 3)
+    size = (n_trans + 2) * n ** 3
+    for _w, collapse, plan in terms:
+        facs, keep = _network_vars(ped, mp, typed, via, collapse)
+        size = max(size, _order_size(facs, keep, dims_at(n), plan))
+    return via, terms, size
+
+
+def _choose_plan(
+    ped: Pedigree, roles: tuple[int, ...], mp: int, typed: list[int], dims: dict[int, int]
+) -> tuple[bool, list[Term]]:
+    """See :func:`_network_plan` (planned at ``dims``)."""
+    vias = (False, True) if _childless_with_parents(ped, mp) else (False,)
+
+    def cheapest(collapse: frozenset[tuple[int, int, int]], via: bool | None = None,
+                 rng: random.Random | None = None) -> tuple[bool, list[int], int]:
+        best = None
+        for v in vias if via is None else (via,):
+            facs, keep = _network_vars(ped, mp, typed, v, collapse)
+            plan, size = _greedy(facs, keep, dims, rng)
+            if best is None or size < best[2]:
+                best = (v, plan, size)
+        assert best is not None
+        return best
+
+    choices = _collapsible(ped, roles)
+    options = [frozenset(), frozenset(c[0] for c in choices)]
+    scored = [(cheapest(c), c) for c in options]
+    (via, plan, size), collapse = min(scored, key=lambda t: t[0][2])
+    if size < PLAN_SIZE ** 5:
+        return via, [(1.0, collapse, plan)]
+    # Costly shape: randomised greedy orders, from a fixed seed (every process plans a shape alike,
+    # so results do not depend on where it runs).
+    rng = random.Random(0)
+    for _ in range(RANDOM_PLANS):
+        _v, p, sz = cheapest(collapse, via, rng)
+        if sz < size:
+            plan, size = p, sz
+    terms: list[Term] = [(1.0, collapse, plan)]
+    cost = size
+    taken = {(c, side) for c, side, _w in collapse}
+    for _ in range(MAX_SPLITS):
+        if cost < PLAN_SIZE ** 5:
+            break
+        best = None
+        for child in range(len(ped)):
+            if ped.father[child] < 0 or child == mp:
+                continue
+            for side in (0, 1):
+                if (child, side) in taken:
+                    continue
+                trial = []
+                for weight, col, _plan in terms:
+                    for which in (0, 1):
+                        _v, p, sz = cheapest(col | {(child, side, which)}, via)
+                        trial.append((0.5 * weight, col | {(child, side, which)}, p, sz))
+                worst = max(t[3] for t in trial)
+                if best is None or worst < best[0]:
+                    best = (worst, (child, side), trial)
+        # Worth it when the 2x contractions, each cheaper, cost less in all.
+        if best is None or 2 * best[0] >= cost:
+            break
+        worst, split, trial = best
+        refined = []
+        for weight, col, p, sz in trial:
+            for _ in range(RANDOM_PLANS // 4):
+                _v, p2, sz2 = cheapest(col, via, rng)
+                if sz2 < sz:
+                    p, sz = p2, sz2
+            refined.append((weight, col, p, sz))
+        terms = [(w, c, p) for w, c, p, _sz in refined]
+        cost = max(sz for *_rest, sz in refined)
+        taken.add(split)
+    return via, terms
 
 
 def _alone_shape(ped: Pedigree, roles: tuple[int, ...]) -> tuple[bool, int]:
@@ -924,7 +979,7 @@ def _batch_elements(
     roles: tuple[int, ...],
     elements: list[tuple[int, int, list[str], bool]],
     per_family: list[dict[str, MarkerTable]],
-    how: tuple[bool, frozenset[tuple[int, int]], list[int]] | None = None,
+    how: tuple[bool, list[Term]] | None = None,
     components: dict[int, int] | None = None,
 ) -> None:
     """One contraction for a batch of (family, marker, labels, remainder) elements of one canonical shape.
@@ -972,11 +1027,15 @@ def _batch_elements(
     sel = np.concatenate([np.arange(ne), np.array(alone_rows, dtype=np.int64)])
     all_freqs = np.concatenate([freqs, np.array(alone_freqs).reshape(-1, n_pad)])
     all_tau = np.concatenate([em, em[alone_rows]])
-    via, collapse, plan = how if how is not None else (None, frozenset(), None)
-    out = _batched_joint(
-        ped, mp, typed, pairs[sel], all_freqs, pm.tau_male, pm.tau_female, pm.tau_plain, all_tau, None, plan, via,
-        collapse,
-    )
+    via, terms = how if how is not None else (None, [(1.0, frozenset(), None)])
+    out = None
+    for weight, collapse, plan in terms:
+        part = _batched_joint(
+            ped, mp, typed, pairs[sel], all_freqs, pm.tau_male, pm.tau_female, pm.tau_plain, all_tau, None, plan,
+            via, collapse,
+        )
+        out = part if weight == 1.0 else (weight * part if out is None else out + weight * part)
+    assert out is not None
     joint = out[:ne]
     if alone_rows:
         alone = out[ne:]
