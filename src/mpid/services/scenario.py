@@ -221,11 +221,21 @@ def import_field_manifest(
 # ----------------------------------------------------------------------------- reference families
 
 
-def _case_by_record(session: Session, record_id: str) -> MissingPerson | None:
-    report = session.scalars(select(Report).where(Report.source_reference == record_id)).first()
-    if report is None:
+def _cases_by_record(session: Session) -> dict[str, int]:
+    """Agency record id → the case holding its report, read once (a query per family scanned every report)."""
+    out: dict[str, int] = {}
+    for record_id, case_id in session.execute(
+            select(Report.source_reference, Report.missing_person_id).order_by(Report.id)):
+        if record_id is not None:
+            out.setdefault(record_id, case_id)
+    return out
+
+
+def _case_by_record(session: Session, record_id: str, cases: dict[str, int]) -> MissingPerson | None:
+    case_id = cases.get(record_id)
+    if case_id is None:
         return None
-    person = report.missing_person
+    person = session.get(MissingPerson, case_id)
     while person.status == CaseStatus.MERGED_DUPLICATE and person.merged_into_id is not None:
         person = session.get(MissingPerson, person.merged_into_id)
     return person
@@ -249,6 +259,7 @@ def import_reference_families(
               "families_skipped": 0}
     factory = make_session_factory(engine)
     with factory() as session, session.begin():
+        record_cases = _cases_by_record(session)
         for k, fam in enumerate(families):
             code = fam["family_id"]
             if find_family_by_code(session, code) is not None:
@@ -256,7 +267,7 @@ def import_reference_families(
                 continue
             cases: dict[str, MissingPerson] = {}
             for mp in fam["missing_persons"]:
-                case = _case_by_record(session, mp["report_record_id"])
+                case = _case_by_record(session, mp["report_record_id"], record_cases)
                 if case is None or case.pedigree_person is not None:
                     counts["missing_unlinked"] += 1
                     continue
