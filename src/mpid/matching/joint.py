@@ -254,6 +254,8 @@ def _table_value(table: Any, g: Genotype, marker: Marker) -> float:
 
 
 def _excluded(table: Any, g: Genotype) -> bool:
+    if table.excluded.all():
+        return False  # the references alone are inconsistent here without mutation: no evidence
     pos = _allele_pos(table.alleles)
     a, b = g
     if b is not None:

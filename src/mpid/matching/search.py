@@ -224,7 +224,10 @@ def _table_matrix(tabs: Sequence[FamilyTables], markers: Sequence[Marker], enc: 
             t = ft.tables[m.name]
             lo = enc.offsets[k]
             mat[f, lo:lo + t.lr.size] = t.lr
-            excl[f, lo:lo + t.lr.size] = t.excluded
+            # A marker at which the references alone break Mendel's laws (a mutation between them)
+            # excludes every genotype: it says nothing about the remains, so it is not counted.
+            if not t.excluded.all():
+                excl[f, lo:lo + t.lr.size] = t.excluded
             if t.lr.size < enc.offsets[k + 1] - lo:  # no remainder allele in this table
                 mat[f, lo + t.lr.size:enc.offsets[k + 1]] = 0.0
             mx = float(np.max(t.lr)) if t.lr.size and not np.isnan(t.lr).any() else 1.0
@@ -377,7 +380,7 @@ def _fill_exclusions(
     flags = mendelian_exclusions([families[f] for f in rows], markers, [tabs[f] for f in rows])
     for f, by_marker in zip(rows, flags, strict=True):
         for k, m in enumerate(markers):
-            if m.name in by_marker:
+            if m.name in by_marker and not by_marker[m.name].all():  # see _table_matrix
                 lo = enc.offsets[k]
                 excl[f, lo:lo + by_marker[m.name].size] = by_marker[m.name]
 
