@@ -496,12 +496,14 @@ def _age_log_factors(session: Session, evidence: Any, groups: dict[str, list[str
     # undoable because the surviving case itself is not changed).
     births: dict[int, Any] = {}
     gone_on: dict[int, Any] = {}
+    # Every case, not an IN list: at national scale the candidates' cases exceed SQLite's parameter limit.
     rows = session.execute(
         select(MissingPerson.id, MissingPerson.merged_into_id, MissingPerson.birth_date, MissingPerson.disappeared_on)
-        .where(MissingPerson.id.in_(wanted) | MissingPerson.merged_into_id.in_(wanted))
         .order_by(MissingPerson.merged_into_id.is_not(None), MissingPerson.id)).all()
     for mp_id, merged_into, birth, gone in rows:
         case = merged_into if merged_into in wanted else mp_id
+        if case not in wanted:
+            continue
         if birth is not None:
             births.setdefault(case, birth)
         if gone is not None:
@@ -553,7 +555,7 @@ def run_joint_identification(
     With ``age_evidence`` (:class:`mpid.matching.anthropology.AgeEvidence`), each placement's prior is
     also multiplied by the age factor of the individual's anthropological age range against the
     missing person's age at disappearance (never above 1: it can only lower a placement); the factors
-    below 1 are kept in the run's summary for the reviewers.
+    below 0.99 are kept in the run's summary for the reviewers.
     """
     from datetime import UTC, datetime
 
