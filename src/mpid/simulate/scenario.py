@@ -412,6 +412,10 @@ def _profile_record(sample_id: str, profile: dict[str, Any], config: ScenarioCon
                          lab=config.lab_name, category=category)
 
 
+# How burial conditions scale a sample's dropout (mass graves 1: the reference).
+_BURIAL_FACTOR = {"surface": 1.4, "grave": 0.85}
+
+
 def _with_amelogenin(profile: dict[str, Any], amelogenin: tuple[str | None, str | None]) -> dict[str, Any]:
     """The STR profile plus the lab's sex marker (left out when amelogenin failed)."""
     return {**profile, "AMEL": amelogenin} if amelogenin[0] is not None else profile
@@ -419,7 +423,7 @@ def _with_amelogenin(profile: dict[str, Any], amelogenin: tuple[str | None, str 
 
 def _resample_weak_remains(model: DegradationModel, rng: np.random.Generator, kf: KitFrequencies,
                            genotypes: np.ndarray, placed: list[Any], site_by_id: dict[str, Any],
-                           sample_remains: np.ndarray, sample_types: list[str], multiplier: np.ndarray,
+                           sample_remains: np.ndarray, sample_types: list[str],
                            dropout: np.ndarray, observed: np.ndarray, called: np.ndarray) -> tuple[Any, ...]:
     """The lab's re-sampling protocol: remains whose best profile is weak get another sample, round by round.
 
@@ -433,7 +437,6 @@ def _resample_weak_remains(model: DegradationModel, rng: np.random.Generator, kf
     """
     n_remains = len(placed)
     sample_remains = np.asarray(sample_remains)
-    multiplier = np.asarray(multiplier, dtype=float)
     for _round in range(1, model.max_samples_per_remains):
         best = np.zeros(n_remains, dtype=np.int64)
         np.maximum.at(best, sample_remains, called)
@@ -445,15 +448,13 @@ def _resample_weak_remains(model: DegradationModel, rng: np.random.Generator, kf
         if weak.size == 0:
             break
         teeth = ("skull", "mandible", "tooth", "skeleton")
-        site_factor = np.array([{"surface": 1.4, "grave": 0.85}.get(site_by_id[placed[i].site_id].kind, 1.0)
-                                for i in weak])
+        site_factor = np.array([_BURIAL_FACTOR.get(site_by_id[placed[i].site_id].kind, 1.0) for i in weak])
         extra_multiplier = site_factor * model.resample_multiplier
         extra_dropout = draw_dropout_probabilities(weak.size, rng, model, extra_multiplier)
         owners = np.array([placed[i].individual for i in weak], dtype=np.int64)
         extra_observed = degrade_genotypes(genotypes[owners], extra_dropout, kf, rng, model)
         sample_remains = np.concatenate([sample_remains, weak])
         sample_types = [*sample_types, *("tooth" if placed[i].body_part in teeth else "bone" for i in weak)]
-        multiplier = np.concatenate([multiplier, extra_multiplier])
         dropout = np.concatenate([dropout, extra_dropout])
         observed = np.concatenate([observed, extra_observed])
         called = np.concatenate([called, np.sum(extra_observed[:, :, 0] >= 0, axis=1)])
@@ -502,14 +503,14 @@ def _graves_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequenci
         part, site = placed[i].body_part, site_by_id[placed[i].site_id]
         sample_type = "tooth" if part in ("mandible", "tooth") else "bone"
         sample_types.append(sample_type)
-        multiplier[k] = ({"surface": 1.4, "grave": 0.85}.get(site.kind, 1.0)
+        multiplier[k] = (_BURIAL_FACTOR.get(site.kind, 1.0)
                          * (0.7 if sample_type == "tooth" else 0.6 if part == "skull" else 1.0))
     dropout = draw_dropout_probabilities(len(sample_remains), rng, config.degradation, multiplier)
     observed = degrade_genotypes(genotypes[owners], dropout, kf, rng, config.degradation)
     called = np.sum(observed[:, :, 0] >= 0, axis=1)
     sample_remains, owners, sample_types, dropout, observed, called = _resample_weak_remains(
         config.degradation, _rng(seed, 22), kf, genotypes, placed, site_by_id,
-        sample_remains, sample_types, multiplier, dropout, observed, called)
+        sample_remains, sample_types, dropout, observed, called)
     males = np.array([people[o].sex == "male" for o in owners])
     amelogenin = degrade_amelogenin(males, dropout, _rng(seed, 23), config.degradation)
     summary.samples = len(sample_remains)
