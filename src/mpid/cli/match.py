@@ -77,7 +77,8 @@ def match(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON in the case's 'expected' layout."),
     joint: bool = typer.Option(
-        False, "--joint", help="Also solve jointly: joint table, marginals, undisputed, dviSolve."
+        False, "--joint", help="Also solve jointly (a case: joint table, marginals, undisputed, dviSolve; the "
+        "register: re-association, then joint identification of the individuals with age evidence)."
     ),
     database: str | None = typer.Option(None, "--database", help="Register URL (default: MPID_DATABASE_URL, SQLite)."),
     threshold: float = typer.Option(1e3, "--threshold", help="Report candidates with LR at least this."),
@@ -87,7 +88,7 @@ def match(
 ) -> None:
     """Blind matching: every victim of a DVI case (or every remains of the register) against every missing person."""
     if case_file is None:
-        _match_register(database, threshold, prior, engine, direct, as_json)
+        _match_register(database, threshold, prior, engine, direct, as_json, joint)
         return
 
     def compute(case: Refcase) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def match(
 
 
 def _match_register(database: str | None, threshold: float, prior: float | None, engine: str, direct: bool,
-                    as_json: bool) -> None:
+                    as_json: bool, joint: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mpid.registry.db import make_engine, make_session_factory, session_scope
@@ -136,9 +137,19 @@ def _match_register(database: str | None, threshold: float, prior: float | None,
                 task = bar.add_task("search", total=n_missing)
                 run = run_matching(session, settings, started_by="cli", progress=lambda k: bar.advance(task, k))
             summary = {"blind": {"run": run.id, **run.summary}}
-            if direct:
+            if direct or joint:
                 drun = run_direct_matching(session, settings, started_by="cli")
                 summary["direct"] = {"run": drun.id, **drun.summary}
+            if joint:
+                from mpid.matching.anthropology import AgeEvidence
+                from mpid.services.scenario import run_joint_identification
+
+                outcome = run_joint_identification(session, settings, drun, run, started_by="cli",
+                                                   estimate_dropout=True, age_evidence=AgeEvidence())
+                summary["joint"] = {"run": outcome.run_id, "n_individuals": outcome.n_individuals,
+                                    "n_candidates": outcome.n_candidates, "n_identified": outcome.n_identified,
+                                    "n_components_not_exact": outcome.n_components_not_exact,
+                                    "prior": outcome.prior}
     except (LookupError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -150,10 +161,14 @@ def _match_register(database: str | None, threshold: float, prior: float | None,
     b = summary["blind"]
     out.print(f"match run {b['run']}: {b['n_candidates']} candidates from {b['n_pairs']:,} pairs; "
               f"{b['cases_moved_to_candidate']} cases moved to 'candidate match'")
-    if direct:
+    if direct or joint:
         d = summary["direct"]
         out.print(f"re-association run {d['run']}: {d['n_same_person_pairs']} same-person pairs, "
                   f"{d['n_individuals']} individuals")
+    if joint:
+        j = summary["joint"]
+        out.print(f"joint run {j['run']}: {j['n_individuals']} individuals, {j['n_identified']} identified "
+                  f"at the policy (prior {j['prior']:.3g})")
 
 
 def register(app: typer.Typer) -> None:
