@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +12,6 @@ import pytest
 from mpid.genetics.frequencies import load_builtin_table
 from mpid.genetics.kinship import missing_person_lr
 from mpid.genetics.markers import Marker
-from mpid.genetics.pedigree import Pedigree
 from mpid.matching.kernels import search_block, search_block_python
 from mpid.matching.search import (
     RemainsProfile,
@@ -20,10 +21,13 @@ from mpid.matching.search import (
     encode_remains,
     posterior_probability,
 )
-from mpid.matching.tables import FamilyInput, build_tables
+from mpid.matching.tables import build_tables
 from mpid.simulate.families import simulate_families
 from mpid.simulate.kit import kit_frequencies
 from mpid.simulate.profiles import simulate_remains
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from simulated_inputs import family_inputs  # noqa: E402
 
 LOCI = 12
 
@@ -36,12 +40,7 @@ def problem():
     markers = [Marker.from_frequencies(table[m]) for m in loci]
     rng = np.random.default_rng(11)
     fams = simulate_families(40, kf, rng)
-    inputs = []
-    for f in fams:
-        ped = Pedigree.from_records([(m.id, m.father, m.mother, m.sex) for m in f.members])
-        refs = {d: {k: v for k, v in f.reference_genotypes[d].items() if k in loci} for d in f.donor_ids}
-        if refs and len(f.members) <= 9:
-            inputs.extend(FamilyInput(f.family_id, ped, mp, refs) for mp in f.missing_ids)
+    inputs = family_inputs(fams, loci, max_members=9)
     samples = simulate_remains(fams, kf, rng, fraction_found=0.6, n_unlisted=15, extra_fragments_mean=0.0)
     remains = [
         RemainsProfile(s.sample_id, {k: v for k, v in s.profile.items() if k in loci}, 0, s.dropout_probability)

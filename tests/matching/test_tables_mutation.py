@@ -9,6 +9,8 @@ likelihood in the wrong allele space, would move the LRs by ~1e-2, not 1e-15.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,6 +35,9 @@ from mpid.simulate.families import simulate_families
 from mpid.simulate.kit import kit_frequencies
 from mpid.simulate.profiles import simulate_remains
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from simulated_inputs import family_inputs  # noqa: E402
+
 STEPWISE = {"model": "stepwise", "rate": 0.01, "rate2": 1e-5, "range": 0.1}
 SCALES = (1.0, 0.97, 1.02, 1.0, 0.99, 1.0)  # sum of the frequencies: exactly 1, short, over
 
@@ -50,12 +55,7 @@ def problem():
                               MutationModel.from_params(base.alleles, freqs, STEPWISE, STEPWISE)))
     rng = np.random.default_rng(7)
     fams = simulate_families(24, kf, rng)
-    inputs = []
-    for f in fams:
-        ped = Pedigree.from_records([(m.id, m.father, m.mother, m.sex) for m in f.members])
-        refs = {d: {k: v for k, v in f.reference_genotypes[d].items() if k in loci} for d in f.donor_ids}
-        if refs and len(f.members) <= 10:
-            inputs.extend(FamilyInput(f.family_id, ped, mp, refs) for mp in f.missing_ids)
+    inputs = family_inputs(fams, loci, max_members=10)
     samples = simulate_remains(fams, kf, rng, fraction_found=0.7, n_unlisted=5, extra_fragments_mean=0.0)
     remains = [
         RemainsProfile(s.sample_id, {k: v for k, v in s.profile.items() if k in loci}, 0)
