@@ -43,8 +43,8 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-F01 = ROOT / "tests" / "refcases" / "F01_dvi_small_2fam_3vic.json"
+from _seeding import seed_once  # bench/ is on sys.path when a bench runs
+
 PASSWORD = "load test password 2026"
 CASE_SECRET = "LOADT-ESTS1"
 HOST = "127.0.0.1"
@@ -77,26 +77,13 @@ def prepare_register(path: Path, persons: int, users: int) -> Register:
     from sqlalchemy import select
 
     from mpid.registry.db import make_engine, session_scope
-    from mpid.registry.migrate import prepare_database
     from mpid.registry.models import CandidateMatch, MissingPerson
     from mpid.security.auth import create_user, hash_case_secret, hash_password
     from mpid.security.models import User
-    from mpid.services.importing import import_file
-    from mpid.services.matching import run_matching
-    from mpid.web.fixtures import seed_missing_persons
 
     url = f"sqlite:///{path}"
     engine = make_engine(url)
-    prepare_database(engine)
-    with session_scope(engine) as s:
-        seeded = s.scalar(select(MissingPerson.id).limit(1)) is not None
-    if not seeded:
-        started = time.perf_counter()
-        seed_missing_persons(engine, persons, seed=1)
-        import_file(engine, "refcase", F01)
-        with session_scope(engine) as s:
-            run_matching(s, started_by="load")
-        print(f"  seeded {persons:,} persons in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    seed_once(engine, persons, "load")
     names = [f"load{k:03d}" for k in range(users)]
     with session_scope(engine) as s:
         have = set(s.scalars(select(User.username).where(User.username.in_(names))))

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-F01 = ROOT / "tests" / "refcases" / "F01_dvi_small_2fam_3vic.json"
+from _seeding import seed_once  # bench/ is on sys.path when a bench runs
+
 USER, PASSWORD = "bench", "bench password 12345"
 SEARCHES = ["Mamedov", "Məmmədov", "Мамедов", "Aliyev", "Əliyev", "Алиев", "Hasanov", "Гасанов", "Huseynov",
             "Гусейнов", "Quliyev", "Kuliev", "Ismayilov", "Исмаилов", "Məmmədov Əli", "Jafarov", "Кязимов"]
@@ -57,26 +57,14 @@ def prepare_register(url: str, n: int) -> list[str]:
     from sqlalchemy import select
 
     from mpid.registry.db import make_engine, session_scope
-    from mpid.registry.migrate import prepare_database
     from mpid.registry.models import CandidateMatch, MissingPerson
     from mpid.security.auth import create_user
     from mpid.security.models import User
-    from mpid.services.importing import import_file
-    from mpid.services.matching import run_matching
-    from mpid.web.fixtures import seed_missing_persons
 
     engine = make_engine(url)
-    prepare_database(engine)
-    with session_scope(engine) as s:
-        seeded = s.scalar(select(MissingPerson.id).limit(1)) is not None
-    if not seeded:
-        started = time.perf_counter()
-        seed_missing_persons(engine, n, seed=1)
-        import_file(engine, "refcase", F01)
+    if seed_once(engine, n, "bench"):
         with session_scope(engine) as s:
-            run_matching(s, started_by="bench")
             create_user(s, USER, PASSWORD, "dna_analyst")
-        print(f"  seeded {n:,} persons in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     with session_scope(engine) as s:
         assert s.scalar(select(User.id).where(User.username == USER)) is not None
         rng = random.Random(7)
