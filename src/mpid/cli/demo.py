@@ -179,6 +179,9 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console, until: str
             out["joint"] = outcome.__dict__
         except ImportError as exc:  # the joint modules are optional
             out["joint"] = {"not_run": str(exc)}
+        if "not_run" not in out["joint"] and (workdir / "followup" / "references.csv").exists():
+            blind_id, blind_summary = _follow_up(steps, factory, engine, workdir, settings, direct_id,
+                                                 (blind_id, blind_summary), out)
         out["times"] = dict(steps.seconds)
         with factory() as session:
             count = lambda q: session.scalar(select(func.count()).select_from(q)) or 0  # noqa: E731
@@ -197,6 +200,11 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console, until: str
                 "candidates (blind, LR ≥ 10²)": blind_summary.get("n_candidates"),
                 "identified (joint, policy)": out["joint"].get("n_identified"),
             }
+            if "follow_up" in out:
+                fu = out["follow_up"]
+                out["register"]["identified before follow-up"] = fu["first_joint"].get("n_identified")
+                out["register"]["families asked for more references"] = fu["families_asked"]
+                out["register"]["references given at follow-up"] = fu["donors"]
         out["blind_run"], out["direct_run"] = blind_id, direct_id
         # The demo's check reads the stored candidates; `mpid evaluate DIR` recomputes every pair for the plot.
         report = steps.run("check against truth", lambda tick: evaluate(workdir, engine=engine, all_pairs=False))
@@ -209,6 +217,45 @@ def run_demo(preset: str, seed: int, workdir: Path, console: Console, until: str
                                                       indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     engine.dispose()
     return out
+
+
+def _follow_up(steps: Any, factory: Any, engine: Any, workdir: Path, settings: Any, direct_id: int,
+               blind: tuple[int, dict[str, Any]], out: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Ask the families of the undecided for more references, import what they give, search and decide again."""
+    from datetime import date
+
+    from mpid.matching.anthropology import AgeEvidence
+    from mpid.registry.models import MatchRun
+    from mpid.services.matching import run_matching
+    from mpid.services.reference_requests import reference_requests
+    from mpid.services.scenario import collect_followup_references, run_joint_identification
+
+    def ask(tick: Callable[[int, int], None]) -> Any:
+        with factory() as session:
+            requests = reference_requests(session)
+        counts = collect_followup_references(engine, workdir, requests, consent_on=date.today())
+        return requests, counts
+
+    requests, counts = steps.run("follow-up references", ask)
+    out["follow_up"] = {"first_joint": dict(out["joint"]), **counts}
+    if not counts["donors"]:
+        return blind
+
+    def search(tick: Callable[[int, int], None]) -> Any:
+        with factory() as session, session.begin():
+            run = run_matching(session, settings, started_by="mpid demo (follow-up)")
+            return run.id, dict(run.summary)
+
+    blind_id, blind_summary = steps.run("blind search (follow-up)", search)
+
+    def joint(tick: Callable[[int, int], None]) -> Any:
+        with factory() as session, session.begin():
+            return run_joint_identification(session, settings, session.get(MatchRun, direct_id),
+                                            session.get(MatchRun, blind_id), started_by="mpid demo (follow-up)",
+                                            estimate_dropout=True, age_evidence=AgeEvidence(), progress=tick)
+
+    out["joint"] = steps.run("joint identification (follow-up)", joint).__dict__
+    return blind_id, blind_summary
 
 
 def print_summary(out: dict[str, Any], console: Console) -> None:

@@ -18,6 +18,9 @@ and reports:
 * the true-positive rate and the false-positive count at the policy, the identification rate among
   the recovered missing with at least one parent, one child or two full siblings typed, and the
   same by kind of references;
+* references are those the register holds: a relative who gave a sample when the commission asked
+  again (``truth/followup_donors.csv``, :func:`with_followup_references`) counts once their sample
+  is registered;
 * the distribution of log10 LR of every true and every false (remains, missing person) pair of the
   blind search (all pairs, not only candidates; false pairs within one family — the remains of a
   relative of the missing person — shown apart), as figures and as a plot (PNG).
@@ -29,7 +32,8 @@ import csv
 import json
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,15 @@ from sqlalchemy.orm import Session
 
 from mpid.matching.policy import PolicySettings
 from mpid.registry.db import make_engine, make_session_factory
-from mpid.registry.models import CandidateMatch, MatchRun, MissingPerson, PedigreePerson, Remains, Report
+from mpid.registry.models import (
+    CandidateMatch,
+    MatchRun,
+    MissingPerson,
+    PedigreePerson,
+    Remains,
+    Report,
+    Sample,
+)
 from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
 
 __all__ = [
@@ -90,6 +102,40 @@ def load_truth(directory: str | Path) -> Truth:
                 for locus, values in record.loci.items() if values and values[0] is not None
             }
     return Truth(persons, remains_person, samples, records, profiles)
+
+
+_FOLLOWUP_COUNTS = {"parent": "typed_parents", "child": "typed_children", "full_sibling": "typed_full_siblings",
+                    "spouse": "typed_spouses"}
+
+
+def with_followup_references(root: Path, persons: dict[str, dict[str, str]],
+                             registered: Callable[[set[str]], set[str]]) -> dict[str, dict[str, str]]:
+    """The persons' reference counts once the follow-up donors that reached the register are added.
+
+    ``truth/followup_donors.csv`` says how each relative the commission could still ask is related to
+    each missing person; ``registered(barcodes)`` tells which of their samples the register holds.
+    Eligibility and reference classes are then those of the references actually used.
+    """
+    path = root / "truth" / "followup_donors.csv"
+    if not path.is_file():
+        return persons
+    rows = _csv(path)
+    given = registered({row["sample_barcode"] for row in rows})
+    if not given:
+        return persons
+    out = {pid: dict(row) for pid, row in persons.items()}
+    donors_of: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        person = out.get(row["missing_person_id"])
+        if row["sample_barcode"] not in given or person is None:
+            continue
+        column = _FOLLOWUP_COUNTS.get(row["relation"])
+        if column is not None:
+            person[column] = str(int(person.get(column) or 0) + 1)
+        donors_of[row["missing_person_id"]].add(row["donor_id"])
+    for pid, donors in donors_of.items():
+        out[pid]["n_donors"] = str(int(out[pid].get("n_donors") or 0) + len(donors))
+    return out
 
 
 def reference_kind(person: dict[str, str]) -> str:
@@ -227,6 +273,13 @@ def evaluate(
         if blind is None:
             raise LookupError(f"{root}: the register has no finished blind search (run mpid demo first)")
         decisive = joint or blind
+
+        def registered(barcodes: set[str]) -> set[str]:
+            ordered = sorted(barcodes)
+            return {b for k in range(0, len(ordered), 500)
+                    for b in session.scalars(select(Sample.barcode).where(Sample.barcode.in_(ordered[k:k + 500])))}
+
+        truth = replace(truth, persons=with_followup_references(root, truth.persons, registered))
         case_person = _case_persons(session, truth)
         remains_code = dict(session.execute(select(Remains.id, Remains.code)).all())
         case_code = dict(session.execute(select(MissingPerson.id, MissingPerson.case_code)).all())
@@ -234,6 +287,11 @@ def evaluate(
         stages = {"blind search": _identifications(session, blind)}
         if joint is not None:
             stages["joint identification"] = _identifications(session, joint)
+            earlier = session.scalars(
+                select(MatchRun).where(MatchRun.kind == MatchRunKind.JOINT, MatchRun.status == MatchRunStatus.FINISHED,
+                                       MatchRun.id < joint.id).order_by(MatchRun.id.desc())).first()
+            if earlier is not None and (joint.started_by or "").endswith("(follow-up)"):
+                stages["joint identification before follow-up"] = _identifications(session, earlier)
 
     def score(rows: list[CandidateMatch]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
         true_ids: dict[str, dict[str, Any]] = {}

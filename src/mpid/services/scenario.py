@@ -304,6 +304,128 @@ def import_reference_families(
     return counts
 
 
+# ----------------------------------------------------------------------------- follow-up references
+
+FOLLOWUP_COLUMNS = ("family_id", "donor_id", "sample_barcode", "sex", "relative_of", "relationship")
+_FOLLOWUP_WORDS = ("father", "mother", "brother", "sister", "son", "daughter", "partner")
+
+
+def _related_alike(person: Any, word: str, persons: list[Any]) -> list[Any]:
+    """The missing persons of a pedigree to whom a new ``word`` of ``person`` is related the same way.
+
+    A parent or a full sibling of a missing person is also a parent or full sibling of his missing
+    full siblings; a child or a partner is his alone.
+    """
+    if word in ("son", "daughter", "partner") or person.father_id is None:
+        return [person]
+    return [p for p in persons if p.missing_person_id is not None
+            and p.father_id == person.father_id and p.mother_id == person.mother_id]
+
+
+def collect_followup_references(
+    engine: Engine,
+    directory: str | Path,
+    requests: list[Any],
+    *,
+    consent_on: date,
+    actor: str = ACTOR,
+) -> dict[str, int]:
+    """The liaison officers' second visit: the relatives a request asks for give samples, which the lab types.
+
+    ``followup/references.csv`` lists, for every family, the living relatives who would give a sample
+    if asked (who they are and how they are related to a missing person); only those that one of the
+    ``requests`` (:func:`mpid.services.reference_requests.reference_requests`) asks for are registered,
+    placed in the pedigree with :func:`mpid.services.references.add_donor` and given a sample. Their
+    profiles are then imported, through the ``genemapper`` import, from the lab's answer: the rows of
+    ``followup/reference_samples_followup.txt`` for the collected samples, written to
+    ``followup/collected_<n>.txt``. One transaction for the donors; idempotent (bar codes already in
+    the register are skipped).
+    """
+    import csv
+
+    from mpid.registry.models import PedigreePerson
+    from mpid.services.references import add_donor
+
+    root = Path(directory) / "followup"
+    listing = root / "references.csv"
+    wanted = {(r.family, r.label): set(r.wanted) for r in requests}
+    counts = {"requests": len(requests), "families_asked": len({r.family for r in requests}), "donors": 0,
+              "samples": 0, "already_collected": 0, "profiles": 0}
+    collected: list[str] = []
+    factory = make_session_factory(engine)
+    with factory() as session, session.begin(), listing.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing_columns = [c for c in FOLLOWUP_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing_columns:
+            raise RegisterError(f"{listing}: line 1: missing column(s) {', '.join(missing_columns)}",
+                                field=missing_columns[0])
+        asked_families = {family for family, _label in wanted}
+        rows = []
+        for line, raw in enumerate(reader, start=2):
+            row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+            if row["family_id"] not in asked_families:
+                continue
+            if row["relationship"] not in _FOLLOWUP_WORDS:
+                raise RegisterError(f"{listing}: line {line}: field relationship: {row['relationship']!r} is not "
+                                    f"one of {', '.join(_FOLLOWUP_WORDS)}", field="relationship")
+            rows.append((line, row))
+        # A partner is placed as the other parent of the missing person's children: children first.
+        rows.sort(key=lambda item: (item[1]["relationship"] == "partner", item[0]))
+        pedigrees: dict[str, list[Any]] = {}
+        for line, row in rows:
+            family, word = row["family_id"], row["relationship"]
+            if family not in pedigrees:
+                fam = find_family_by_code(session, family)
+                pedigrees[family] = list(fam.persons) if fam is not None else []
+            persons = pedigrees[family]
+            person = next((p for p in persons if p.label == row["relative_of"]), None)
+            if person is None or person.missing_person_id is None:
+                continue  # the family, or this missing person, is not in the register's pedigree
+            if not any(word in wanted.get((family, p.label), ()) for p in _related_alike(person, word, persons)):
+                continue
+            barcode = row["sample_barcode"]
+            if not barcode:
+                raise RegisterError(f"{listing}: line {line}: field sample_barcode: empty", field="sample_barcode")
+            if find_sample_by_barcode(session, barcode) is not None:
+                counts["already_collected"] += 1
+                collected.append(barcode)
+                continue
+            try:
+                donor = add_donor(session, person.missing_person, _RELATIONSHIP_WORDS.get(word, word),
+                                  sex=_SEX.get(row["sex"]), consent=ConsentInput(given_on=consent_on), actor=actor)
+                record_sample(session, barcode, SampleType.BUCCAL, donor=donor, collected_by=actor)
+            except RegisterError as exc:
+                raise RegisterError(f"{listing}: line {line}: field {exc.field or 'relationship'}: {exc.message}",
+                                    field=exc.field) from None
+            session.flush()
+            pedigrees[family] = list(session.scalars(select(PedigreePerson)
+                                                     .where(PedigreePerson.family_id == person.family_id)))
+            collected.append(barcode)
+            counts["donors"] += 1
+            counts["samples"] += 1
+    if collected:
+        counts["profiles"] = _import_collected_profiles(engine, root, set(collected), actor)
+    return counts
+
+
+def _import_collected_profiles(engine: Engine, root: Path, barcodes: set[str], actor: str) -> int:
+    """Import the lab's profiles of the collected samples (the rows of the follow-up table for them)."""
+    source = root / "reference_samples_followup.txt"
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    if not lines:
+        return 0
+    header = lines[0].rstrip("\r\n").split("\t")
+    name_at = header.index("Sample Name")
+    kept = [lines[0]] + [ln for ln in lines[1:] if ln.split("\t")[name_at].strip() in barcodes]
+    out = root / f"collected_{len(list(root.glob('collected_*.txt'))) + 1}.txt"
+    out.write_text("".join(kept), encoding="utf-8")
+    meta = json.loads((root.parent / "scenario.json").read_text(encoding="utf-8"))
+    kit = str((meta.get("kit") or {}).get("name") or "") or None
+    result = import_file(engine, "genemapper", out, ImportOptions(category="reference", single_allele="homozygote",
+                                                                  lab=LAB, kit=kit, actor=actor))
+    return int(result.counts.get("profiles", 0))
+
+
 # ----------------------------------------------------------------------------- deduplication
 
 
@@ -518,6 +640,35 @@ def _age_log_factors(session: Session, evidence: Any, groups: dict[str, list[str
     for (rep, missing), mp_id in mp_of.items():
         age_range = combined_age_range([ranges[m] for m in groups.get(rep, [rep]) if m in ranges])
         out[(rep, missing)] = math.log(age_factor(age_range, ages.get(mp_id), evidence))
+    return out
+
+
+UNDECIDED_MIN_MARGINAL = 1e-4
+"""Least marginal posterior for a placement to be kept as a competitor of an undecided individual."""
+
+
+def _undecided(decisions: list[Any], marginals: dict[str, dict[str, float]], family_of: dict[str, str],
+               missing_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """The individuals the policy did not identify, with their best placement and its competitors.
+
+    Kept in the run summary so that :mod:`mpid.services.reference_requests` can tell which families
+    to ask for more references, and why (a weak LR, or a relative the typed references cannot tell apart).
+    """
+    out = []
+    for d in decisions:
+        if d.category.value in ("identified", "excluded"):
+            continue
+        competitors = [
+            {"label": m, "family": family_of.get(m), "missing_person_id": missing_ids.get(f"{family_of.get(m)}/{m}"),
+             "posterior": round(p, 6)}
+            for m, p in sorted(marginals.get(d.remains, {}).items(), key=lambda kv: -kv[1])
+            if m != d.missing and m != "*" and p >= UNDECIDED_MIN_MARGINAL
+        ]
+        out.append({"remains": d.remains, "label": d.missing, "family": family_of.get(d.missing),
+                    "missing_person_id": missing_ids.get(f"{family_of.get(d.missing)}/{d.missing}"),
+                    "category": d.category.value, "posterior": d.posterior,
+                    "lr": d.lr if d.lr is not None and math.isfinite(d.lr) else None,  # JSON has no inf
+                    "competitors": competitors})
     return out
 
 
@@ -754,6 +905,7 @@ def run_joint_identification(
     run.status = MatchRunStatus.FINISHED
     run.finished_at = datetime.now(UTC)
     run.summary = {"prior": prior, "n_individuals": len(individuals), "n_candidates": len(candidates),
+                   "undecided": _undecided(decisions, marginals, family_of, problem.missing_ids),
                    "n_components": n_components, "n_components_not_exact": n_not_exact,
                    "n_identified_individuals": identified,
                    "age_factors": {f"{r} → {m}": round(math.exp(v), 6) for (r, m), v in sorted(log_age.items())
