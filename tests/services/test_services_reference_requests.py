@@ -164,3 +164,23 @@ def test_a_bad_row_names_file_line_and_field_and_writes_nothing(engine, tmp_path
     assert "references.csv: line 3: field relationship" in str(info.value) and info.value.field == "relationship"
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Donor)) == before
+
+
+def test_cli_lists_the_requests_and_says_when_there_is_no_joint_run(engine) -> None:
+    from typer.testing import CliRunner
+
+    from mpid.cli import app
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the CLI test reads the SQLite file")
+    url = str(engine.url)
+    runner = CliRunner()
+    empty = runner.invoke(app, ["requests", "--database", url])
+    assert empty.exit_code == 1 and "no finished joint identification" in empty.output
+    with session_scope(engine) as s:
+        ids = _brothers_and_a_neighbour(s)
+        _joint_run(s, [_undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99)])
+    listed = runner.invoke(app, ["requests", "--json", "--database", url])
+    assert listed.exit_code == 0, listed.output
+    (request,) = json.loads(listed.stdout)["requests"]
+    assert (request["case_code"], request["wanted"]) == ("MP-C", list(CLOSE_RELATIVES))
