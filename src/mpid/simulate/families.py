@@ -11,6 +11,7 @@ Who can still give a reference sample depends on age at collection (old parents 
 dead) and on the relationship (siblings and children often, uncles seldom); spouses are
 typed as connectors for the children. The reference pedigree handed to the lab is the family
 pruned to the typed donors, the missing persons and the untyped persons that connect them.
+:func:`followup_pool` draws the close relatives who did not give a sample but would if asked again.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ __all__ = [
     "FEMALE",
     "MALE",
     "FamilyConfig",
+    "FollowupDonor",
     "PedigreeMember",
     "PersonFacts",
     "SimulatedFamily",
+    "followup_pool",
     "simulate_families",
 ]
 
@@ -62,6 +65,9 @@ class FamilyConfig:
     """Chance a living relative in each role gives a sample (spouse: only when a child is typed)."""
     mutation_rate: float = 0.001
     """Stepwise mutation rate per meiosis and locus used in gene-dropping (0 = Mendelian only)."""
+    p_followup_consent: float = 0.6
+    """Chance a living, untyped close relative of a missing person gives a sample when the commission
+    comes back to ask (times the chance of being alive); see :func:`followup_pool`."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,8 @@ class _Draft:
     missing: list[int] = field(default_factory=list)
     typed: list[bool] = field(default_factory=list)
     consanguineous: bool = False
+    gives_references: bool = True
+    """False for a family that refused to give any sample (it is not asked again either)."""
 
     def add(self, father: int, mother: int, sex: int, birth: int, role: str) -> int:
         """Append a person and return its local index."""
@@ -224,6 +232,7 @@ def _build_draft(family_id: str, rng: np.random.Generator, config: FamilyConfig)
     # Drawn from a spawned stream, so the rest of the family (and every later one) is as without them.
     own_rng = rng.spawn(1)[0]
     gives_references = _choose_donors(d, rng, config, spouse if married else -1, children)
+    d.gives_references = gives_references
     _add_families_of_co_missing_brothers(d, own_rng, config, gives_references)
     return d
 
@@ -314,6 +323,79 @@ def _choose_donors(d: _Draft, rng: np.random.Generator, config: FamilyConfig, sp
         p_alive = _p_alive(config, d.birth[spouse])
         d.typed[spouse] = bool(rng.random() < p_alive * config.typing_probability["spouse"])
     return True
+
+
+@dataclass(frozen=True)
+class FollowupDonor:
+    """A living relative who did not give a sample but would if the commission asked.
+
+    ``relative_of`` is the first missing person (in the family's order) the donor is directly
+    related to, ``relationship`` the donor's relation to him (``father``, ``mother``, ``brother``,
+    ``sister``, ``son``, ``daughter``, ``partner``); ``relations`` lists every missing person the
+    donor is a ``parent``, ``child``, ``full_sibling`` or ``spouse`` of (the truth of the pool).
+    """
+
+    local: int
+    """Index of the donor in the draft (row of the family's gene-dropped genotypes)."""
+    person_id: str
+    sex: str
+    relative_of: str
+    relationship: str
+    relations: tuple[tuple[str, str], ...]
+    """``(missing person id, parent/child/full_sibling/spouse)`` pairs, in the family's missing order."""
+
+
+def _direct_relation(d: _Draft, i: int, m: int, partners: set[tuple[int, int]]) -> str | None:
+    """What ``i`` is to ``m`` (parent, child, full_sibling, spouse) or None when not directly related."""
+    if d.father[m] == i or d.mother[m] == i:
+        return "parent"
+    if d.father[i] == m or d.mother[i] == m:
+        return "child"
+    if i != m and d.father[i] >= 0 and d.mother[i] >= 0 and (d.father[i], d.mother[i]) == (d.father[m], d.mother[m]):
+        return "full_sibling"
+    if (min(i, m), max(i, m)) in partners:
+        return "spouse"
+    return None
+
+
+def _relationship_word(relation: str, sex: int) -> str:
+    """The word a liaison officer records for a direct relation, by the donor's sex."""
+    if relation == "spouse":
+        return "partner"
+    male = sex == MALE
+    return {"parent": ("father", "mother"), "child": ("son", "daughter"),
+            "full_sibling": ("brother", "sister")}[relation][0 if male else 1]
+
+
+def followup_pool(d: _Draft, rng: np.random.Generator, config: FamilyConfig) -> list[FollowupDonor]:
+    """The untyped living parents, children, full siblings and partners of the missing who would give a sample.
+
+    Pre-drawn so that a "who to ask next" policy can be tested against a fixed truth. A family that
+    refused every sample gives none (no draw); otherwise one uniform is drawn per candidate, in member
+    order, and the candidate is in the pool with chance ``p_alive × config.p_followup_consent``.
+    """
+    if not d.gives_references:
+        return []
+    missing = set(d.missing)
+    # Partners: the two parents of some member (sorted pair), the spouse meaning of truth/persons.csv.
+    partners = {(min(f, m), max(f, m)) for f, m in zip(d.father, d.mother, strict=True) if f >= 0 and m >= 0}
+    pool = []
+    for i in range(len(d.sex)):
+        if d.typed[i] or i in missing:
+            continue
+        relations = [(m, r) for m in d.missing if (r := _direct_relation(d, i, m, partners)) is not None]
+        if not relations:
+            continue
+        u = rng.random()
+        if u >= _p_alive(config, d.birth[i]) * config.p_followup_consent:
+            continue
+        first, relation = relations[0]
+        pool.append(FollowupDonor(
+            local=i, person_id=d.person_id(i), sex=_SEX_NAME[d.sex[i]], relative_of=d.person_id(first),
+            relationship=_relationship_word(relation, d.sex[i]),
+            relations=tuple((d.person_id(m), r) for m, r in relations),
+        ))
+    return pool
 
 
 def _prune(d: _Draft) -> list[int]:

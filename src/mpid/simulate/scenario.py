@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .agencies import DEFAULT_AGENCIES, AgencyReport, PersonIdentity, generate_agency_reports
-from .families import FamilyConfig, SimulatedFamily, _finalise, _simulate_drafts
+from .families import FamilyConfig, FollowupDonor, SimulatedFamily, _finalise, _simulate_drafts, followup_pool
 from .genotypes import genotype_array, profile_dict
 from .graves import (
     AGE_INDICATORS,
@@ -80,6 +80,13 @@ TRUTH_SAMPLE_COLUMNS = (
 )
 TRUTH_REPORT_COLUMNS = ("record_id", "source", "true_person_id")
 TRUTH_SITE_COLUMNS = ("site_id", "disturbance", "primary_site_id", "n_individuals", "n_remains")
+FOLLOWUP_REFERENCE_COLUMNS = ("family_id", "donor_id", "sample_barcode", "sex", "relative_of", "relationship")
+TRUTH_FOLLOWUP_COLUMNS = ("family_id", "donor_id", "sample_barcode", "missing_person_id", "relation")
+FOLLOWUP_REFERENCES_FILE = "followup/references.csv"
+FOLLOWUP_PROFILES_FILE = "followup/reference_samples_followup.txt"
+TRUTH_FOLLOWUP_FILE = "truth/followup_donors.csv"
+# Random stream of the follow-up pools (streams 1, 10-12 and 20-23 are the first-round ones).
+_FOLLOWUP_STREAM = 24
 
 REGISTER_FILE_TYPE = {"state_commission": "xlsx", "icrc": "csv", "ngo": "xlsx"}
 REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
@@ -160,6 +167,8 @@ class ScenarioSummary:
     families: int = 0
     missing: int = 0
     donors: int = 0
+    followup_donors: int = 0
+    """Relatives who would give a sample if asked again (``followup/``), not in ``donors``."""
     families_without_references: int = 0
     consanguineous_families: int = 0
     reports: int = 0
@@ -229,6 +238,9 @@ class _Writers:
         self.families = JsonArrayStream(out / "families.json")
         self.persons = CsvStream(out / "truth" / "persons.csv", TRUTH_PERSON_COLUMNS)
         self.reports = CsvStream(out / "truth" / "reports.csv", TRUTH_REPORT_COLUMNS)
+        self.followup = CsvStream(out / FOLLOWUP_REFERENCES_FILE, FOLLOWUP_REFERENCE_COLUMNS)
+        self.followup_truth = CsvStream(out / TRUTH_FOLLOWUP_FILE, TRUTH_FOLLOWUP_COLUMNS)
+        self.followup_profiles = _GenemapperAppender(out / FOLLOWUP_PROFILES_FILE)
         self.registers: dict[str, CsvStream | XlsxStream] = {}
         for agency in agencies:
             kind = REGISTER_FILE_TYPE.get(agency, "csv")
@@ -238,8 +250,31 @@ class _Writers:
                                       else CsvStream(path, REGISTER_COLUMNS, header=header))
 
     def close(self) -> None:
-        for stream in (self.families, self.persons, self.reports, *self.registers.values()):
+        for stream in (self.families, self.persons, self.reports, self.followup, self.followup_truth,
+                       *self.registers.values()):
             stream.close()
+
+
+class _GenemapperAppender:
+    """One GeneMapper table written batch by batch through the lab writer (one header, bounded memory)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._part = path.with_name(path.name + ".part")
+        self._header: str | None = None
+
+    def write(self, records: list[Any]) -> None:
+        """Append a batch of profile records (the first call also writes the header)."""
+        write_profiles_genemapper(records, self._part)
+        header, _, body = self._part.read_text(encoding="utf-8").partition("\n")
+        self._part.unlink()
+        if self._header is None:
+            self._header = header
+            self.path.write_text(header + "\n", encoding="utf-8", newline="")
+        elif header != self._header:  # pragma: no cover - every reference profile has two allele cells
+            raise RuntimeError(f"GeneMapper header changed between batches: {header!r}")
+        with open(self.path, "a", encoding="utf-8", newline="") as handle:
+            handle.write(body)
 
 
 def _renumber(reports: list[AgencyReport], counters: dict[str, int]) -> list[AgencyReport]:
@@ -337,6 +372,7 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
     truth_profiles = ProfileTableStream(out / "truth" / "missing_persons_profiles.txt")
     counters: dict[str, int] = {}
     familias_families: list[Any] = []
+    (out / "followup").mkdir(parents=True, exist_ok=True)
     batch = 0
     while summary.missing < config.n_missing:
         drafts, genotypes = _simulate_drafts(config.families_per_batch, summary.families + 1, kf,
@@ -368,7 +404,13 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
         summary.reports += len(reports)
         recovered_ids = {r.person_id for r in recovered}
         references = []
-        for family in families:
+        followup_references = []
+        followup_rng = _rng(seed, _FOLLOWUP_STREAM, batch)
+        # Not strict: the last batch stops at n_missing, before its last drafts.
+        for family, draft, geno in zip(families, drafts, genotypes, strict=False):
+            pool = followup_pool(draft, followup_rng, config.family)
+            followup_references += _write_followup(family.family_id, pool, geno, kf, key, config, writers)
+            summary.followup_donors += len(pool)
             barcodes = {did: sample_barcode(key, "RS", did) for did in family.donor_ids}
             writers.families.write(_family_entry(family, barcodes, first_report))
             if config.write_familias:
@@ -394,14 +436,43 @@ def _families_phase(config: ScenarioConfig, seed: int, out: Path, kf: KitFrequen
         name = f"lab/reference_samples_{batch + 1:03d}.txt"
         write_profiles_genemapper(references, out / name)
         summary.files.append(name)
+        followup_references.sort(key=lambda r: r.sample_id)
+        writers.followup_profiles.write(followup_references)
         batch += 1
         report("families", summary.missing, config.n_missing)
     writers.close()
     truth_profiles.close()
     summary.files += ["families.json", "truth/persons.csv", "truth/reports.csv",
-                      "truth/missing_persons_profiles.txt"]
+                      "truth/missing_persons_profiles.txt",
+                      FOLLOWUP_REFERENCES_FILE, FOLLOWUP_PROFILES_FILE, TRUTH_FOLLOWUP_FILE]
     summary.files += [f"registers/{a}.{REGISTER_FILE_TYPE.get(a, 'csv')}" for a in agencies]
     return recovered, recovered_genotypes, familias_families
+
+
+_FOLLOWUP_CATEGORY = {"father": "Biological Father", "mother": "Biological Mother", "son": "Biological Child",
+                      "daughter": "Biological Child", "brother": "Biological Sibling",
+                      "sister": "Biological Sibling", "partner": "Spouse"}
+
+
+def _write_followup(family_id: str, pool: list[FollowupDonor], genotypes: np.ndarray, kf: KitFrequencies,
+                    key: bytes, config: ScenarioConfig, writers: _Writers) -> list[Any]:
+    """Write one family's follow-up pool rows (references and truth); return its profile records."""
+    records = []
+    for donor in pool:
+        # Same keyed hash of the person id as first-round donors: codes of one scheme, no clash by construction
+        # of the ids (a donor is first-round or follow-up, never both).
+        barcode = sample_barcode(key, "RS", donor.person_id)
+        writers.followup.write({"family_id": family_id, "donor_id": donor.person_id, "sample_barcode": barcode,
+                                "sex": donor.sex, "relative_of": donor.relative_of,
+                                "relationship": donor.relationship})
+        for missing_id, relation in donor.relations:
+            writers.followup_truth.write({"family_id": family_id, "donor_id": donor.person_id,
+                                          "sample_barcode": barcode, "missing_person_id": missing_id,
+                                          "relation": relation})
+        # Like first-round references: the gene-dropped genotype, no amelogenin.
+        records.append(_profile_record(barcode, profile_dict(kf, genotypes[donor.local]), config,
+                                       _FOLLOWUP_CATEGORY[donor.relationship]))
+    return records
 
 
 def _profile_record(sample_id: str, profile: dict[str, Any], config: ScenarioConfig, category: str) -> Any:
