@@ -26,6 +26,7 @@ TESTED = {
     ("GET", "/api/v1/review-queue"), ("GET", "/api/v1/candidates/{candidate_id}"),
     ("POST", "/api/v1/candidates/{candidate_id}/reviews"), ("GET", "/api/v1/candidates/{candidate_id}/report.pdf"),
     ("GET", "/api/v1/dedupe/pairs"), ("POST", "/api/v1/dedupe/merge"), ("POST", "/api/v1/dedupe/dismiss"),
+    ("GET", "/api/v1/reference-requests"),
 }
 
 

@@ -10,6 +10,7 @@ __all__ = ["ALL_ROUTERS", "RESOURCE_MODULES"]
 
 RESOURCE_MODULES = (
     "auth", "dashboard", "persons", "sites", "remains", "imports", "matching", "review", "dedupe", "inquiry",
+    "requests",
 )
 
 
