@@ -36,7 +36,21 @@ def test_demo_leaves_scenario_truth_register_and_figures(demo_dir: Path) -> None
     assert register["candidates (blind, LR ≥ 10²)"] > 0
     assert demo["deduplication"]["cases_merged"] > 40
     assert set(demo["times"]) >= {"simulate scenario", "import files", "deduplicate agency lists", "blind search",
-                                  "re-association (direct)", "joint identification", "check against truth"}
+                                  "re-association (direct)", "joint identification", "follow-up references",
+                                  "blind search (follow-up)", "joint identification (follow-up)",
+                                  "check against truth"}
+
+
+def test_demo_asks_families_again_and_decides_with_what_they_give(demo_dir: Path) -> None:
+    """The undecided of the first joint run lead to reference requests; the relatives who give samples
+    are registered and the second joint run identifies more, never fewer, and no one wrongly."""
+    report = json.loads((demo_dir / "evaluation.json").read_text(encoding="utf-8"))
+    follow_up = report["demo"]["follow_up"]
+    assert follow_up["requests"] >= 1 and follow_up["donors"] >= 1 and follow_up["profiles"] == follow_up["donors"]
+    before, after = report["stages"]["joint identification before follow-up"], report["stages"]["joint identification"]
+    assert after["true_identifications"] > before["true_identifications"]
+    assert after["false_identifications"] == 0
+    assert (demo_dir / "followup" / "collected_1.txt").exists()
 
 
 def test_evaluate_json(demo_dir: Path) -> None:

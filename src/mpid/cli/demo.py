@@ -296,7 +296,7 @@ def print_summary(out: dict[str, Any], console: Console) -> None:
                       f"{el['identified']:,} / {el['n']:,} = {el['rate']:.1%}")
     for stage, fig in ev.get("stages", {}).items():
         rate = fig.get("rate_eligible")
-        check.add_row(f"  {stage} alone: true / false / eligible rate",
+        check.add_row(f"  {stage}: true / false / eligible rate",
                       f"{fig['true_identifications']} / {fig['false_identifications']} / "
                       f"{'—' if rate is None else f'{rate:.1%}'}")
     check.add_row("plot of log10 LR (candidates; every pair: mpid evaluate)", str(ev.get("plot", "—")))
