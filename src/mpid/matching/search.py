@@ -2,7 +2,9 @@
 
 For remains r and missing person MP of family f, LR = Π_markers T_f,m(g_r,m)
 (:mod:`mpid.matching.tables`), with partial or degraded genotypes summed exactly:
-T = Σ_g W(g)P(g)T(g) / Σ_g W(g)P(g). The posterior that r is MP, with prior π
+T = Σ_g W(g)P(g)T(g) / L, L = Σ_g W(g)P(g) being the exact engine's likelihood of the remains
+alone (over the listed alleles, the unseen ones lumped where that engine lumps them), whatever
+the frequencies sum to. The posterior that r is MP, with prior π
 (default 1 / number of missing persons in scope), is LR·π / (LR·π + 1 − π).
 
 Candidates are the pairs with LR ≥ the threshold (default 10³); nothing is truncated:
@@ -22,13 +24,16 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Protocol
 
 import numpy as np
 
 import mpid
+from mpid.genetics.likelihood import marker_likelihood
 from mpid.genetics.markers import Marker
 from mpid.genetics.mutation import is_lumpable
+from mpid.genetics.pedigree import Pedigree
 from mpid.genetics.profiles import Genotype, genotype_weights
 
 from .kernels import search_block
@@ -144,6 +149,10 @@ class EncodedRemains:
     n_typed: np.ndarray  # markers typed per remains
     genotypes: tuple[tuple[Genotype | None, ...], ...] = ()  # per remains, per marker
     dropout: np.ndarray | None = None  # per remains
+    coef_bound: np.ndarray | None = None
+    """Per marker, the largest sum of a remains' positive coefficients (at least 1): with frequencies
+    summing to more than 1 the remainder's coefficients are negative and the others sum to more
+    than 1, so a factor may exceed the table's largest entry by this much (the pruning bound)."""
 
 
 def _marker_space(marker: Marker) -> tuple[dict[str, int], np.ndarray]:
@@ -163,6 +172,23 @@ def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker])
     cols: list[int] = []
     coefs: list[float] = []
     n_typed = np.zeros(len(remains), dtype=np.int64)
+    coef_bound = np.ones(len(markers))
+    lumps: dict[tuple[int, frozenset[str]], bool] = {}
+
+    def alone(k: int, g: Genotype, dropout: float, entries: list[tuple[int, float]]) -> float:
+        """The exact engine's likelihood of the person alone (its :func:`_component_likelihood`)."""
+        m = markers[k]
+        if m.silent_frequency > 0:
+            return marker_likelihood(_LONE, m, {"POI": g}, dropout={"POI": dropout})
+        if g[1] is None:  # not fully typed: the alleles not seen are lumped when the model allows
+            seen = frozenset(a for a in g if a is not None)
+            if (k, seen) not in lumps:
+                lumps[k, seen] = _lone_lumps(m, seen)
+            if lumps[k, seen]:  # one lump of mass 1 − Σ seen: the unseen alleles and the remainder
+                return math.fsum(v for _, v in entries)
+        real = n_genotypes(len(m.alleles))  # the listed alleles only
+        return math.fsum(v for col, v in entries if col < real)
+
     for r, rem in enumerate(remains):
         for k, m in enumerate(markers):
             ptr[r, k] = len(cols)
@@ -170,7 +196,7 @@ def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker])
             if g is not None:
                 idx, freqs = spaces[k]
                 try:
-                    entries = _genotype_entries(g, idx, freqs, rem.dropout)
+                    entries = _genotype_entries(g, idx, freqs, rem.dropout, partial(alone, k, g, rem.dropout))
                 except KeyError as exc:
                     raise KeyError(
                         f"remains {rem.remains_id}, marker {m.name}: allele {exc} not in the table"
@@ -178,6 +204,9 @@ def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker])
                 for col, c in entries:
                     cols.append(int(offsets[k] + col))
                     coefs.append(c)
+                positive = math.fsum(c for _, c in entries if c > 0)
+                if positive > coef_bound[k]:
+                    coef_bound[k] = positive
                 n_typed[r] += 1
         ptr[r, len(markers)] = len(cols)
     return EncodedRemains(
@@ -191,25 +220,52 @@ def encode_remains(remains: Sequence[RemainsProfile], markers: Sequence[Marker])
         n_typed,
         tuple(tuple(rem.genotypes.get(m.name) for m in markers) for rem in remains),
         np.array([rem.dropout for rem in remains], dtype=float),
+        coef_bound,
     )
 
 
+_LONE = Pedigree.from_records([{"id": "POI", "father": None, "mother": None, "sex": 0}])
+
+
+def _lone_lumps(marker: Marker, seen: frozenset[str]) -> bool:
+    """Whether the exact engine lumps the alleles a person alone, partially typed, does not show."""
+    unseen = np.array([a not in seen for a in marker.alleles])
+    if len(marker.alleles) - int(unseen.sum()) >= len(marker.alleles) - 1:
+        return False
+    mut = marker.mutation
+    if mut is None or mut.is_trivial():
+        return True
+    return is_lumpable(mut.female.matrix, unseen) and is_lumpable(mut.male.matrix, unseen)
+
+
 def _genotype_entries(
-    g: Genotype, idx: dict[str, int], freqs: np.ndarray, dropout: float
+    g: Genotype, idx: dict[str, int], freqs: np.ndarray, dropout: float,
+    alone: Callable[[list[tuple[int, float]]], float],
 ) -> list[tuple[int, float]]:
+    """Columns and coefficients of a genotype: W(g')P(g') / L(g) for every g' it may be.
+
+    The numerators run over the table space (the remainder allele with its mass, which a table
+    uses only where the exact engine lumps); the denominator ``alone()`` is the exact engine's
+    likelihood of the person alone, in whatever space that engine gives it (listed alleles only
+    when it does not lump, e.g. an exact genotype with dropout, or a partial one with ``stepwise``).
+    Both are as the exact engine has them whatever Σp, so the factor is its LR.
+    """
     if g[1] is not None and dropout == 0.0:
         return [(genotype_index(idx[g[0]], idx[g[1]]), 1.0)]
     n = freqs.size
     w = genotype_weights(g, idx, n, dropout=dropout)
     p = freqs[:, None] * freqs[None, :]
     entries = []
-    total = 0.0
     for b in range(n):
         for a in range(b + 1):
             wt = w[a, b] * (p[a, b] if a == b else 2 * p[a, b])
             if wt != 0.0:
                 entries.append((genotype_index(a, b), wt))
-                total += wt
+    if not entries:
+        return []
+    total = alone(entries)
+    if not total > 0:  # the person alone is impossible (alleles of frequency 0): the weights' own sum
+        total = math.fsum(v for _, v in entries)
     return [(k, v / total) for k, v in entries]
 
 
@@ -231,6 +287,8 @@ def _table_matrix(tabs: Sequence[FamilyTables], markers: Sequence[Marker], enc: 
             if t.lr.size < enc.offsets[k + 1] - lo:  # no remainder allele in this table
                 mat[f, lo + t.lr.size:enc.offsets[k + 1]] = 0.0
             mx = float(np.max(t.lr)) if t.lr.size and not np.isnan(t.lr).any() else 1.0
+            if enc.coef_bound is not None:
+                mx *= float(enc.coef_bound[k])
             logmax[f, k] = math.log(mx) if mx > 0 else -math.inf
     invalid = np.isnan(mat).any(axis=1)
     logmax[invalid] = 0.0

@@ -86,9 +86,10 @@ class MarkerTable:
     excluded: np.ndarray
     family_likelihood: float
     remainder_mass: bool = False
-    """With a mutation model: the remainder allele carries the mass 1 − Σp (pedprobr's special
-    lumping with the missing person typed), which the exact engine spreads over the unobserved
-    alleles instead; the two agree to O(1 − Σp)."""
+    """With a mutation model: the remainder allele carries the mass 1 − Σp. With a model that lumps
+    (``equal``, ``proportional``) it is part of the exact engine's lump (mass 1 − Σ observed) and
+    mutates as the lumped alleles; with ``stepwise`` it stands for pedprobr's special lumping, which
+    the exact engine spreads over the unobserved alleles instead (the two agree to O(1 − Σp))."""
 
     @property
     def informative(self) -> bool:
@@ -117,11 +118,45 @@ def _space(marker: Marker, with_rest: bool, mutation: bool) -> AlleleSpace:
         labels = labels + (REST,)
         freqs = np.append(freqs, rest)
         if fem is not None:
-            # The remainder allele is a book-keeping device: no mutation into or out of it.
-            fem = np.pad(fem, ((0, 1), (0, 1)))
-            mal = np.pad(mal, ((0, 1), (0, 1)))
-            fem[-1, -1] = mal[-1, -1] = 1.0
+            fem, mal = _with_remainder_row(fem), _with_remainder_row(mal)
     return AlleleSpace(labels, freqs, fem, mal, None)
+
+
+def _remainder_row(mat: np.ndarray) -> np.ndarray | None:
+    """The mutation row of the remainder allele over the listed alleles, or None (no mutation out of it).
+
+    With a model the exact engine lumps by (every column's off-diagonal entries equal: ``equal``,
+    ``proportional``), the remainder is part of the lump of unobserved alleles, so it must mutate
+    as they do: to allele x with M[u, x] for any u ≠ x. Otherwise (``stepwise``) it is a
+    book-keeping device with no mutation into or out of it.
+    """
+    n = mat.shape[0]
+    if n < 2:
+        return None
+    other = np.where(np.arange(n) == 0, 1, 0)  # a row u ≠ x for every column x
+    row = mat[other, np.arange(n)]
+    off = ~np.eye(n, dtype=bool)
+    if not np.all(np.where(off, mat, row[None, :]) == row[None, :]):
+        return None
+    return row
+
+
+def _with_remainder_row(mat: np.ndarray) -> np.ndarray:
+    """``mat`` with one more state, the remainder allele (see :func:`_remainder_row`).
+
+    When the remainder mutates as a lumped allele, each row's shortfall from 1 goes to it (as the exact
+    engine's lumped matrix has it); otherwise nothing mutates into or out of it.
+    """
+    out = np.pad(mat, ((0, 1), (0, 1)))
+    row = _remainder_row(mat)
+    if row is None:
+        out[-1, -1] = 1.0
+    else:
+        # The lump's rows sum to 1 (pedmut::lumpedMatrix): what a row of ``mat`` lacks goes to the remainder.
+        out[:-1, -1] = 1.0 - mat.sum(axis=1)
+        out[-1, :-1] = row
+        out[-1, -1] = 1.0 - float(row.sum())
+    return out
 
 
 def _needs_rest(marker: Marker, ped: Pedigree, typed: set[str], mutation: bool) -> bool:
@@ -299,8 +334,8 @@ def _padded(markers: Sequence[Marker], n_pad: int) -> _PaddedMarkers:
         freqs[k, n] = 1.0 - float(np.sum(m.freqs))
         if m.mutation is not None and not m.mutation.is_trivial():
             mutating[k] = True
-            mats_f[k, :n, :n] = m.mutation.female.matrix
-            mats_m[k, :n, :n] = m.mutation.male.matrix
+            mats_f[k, :n + 1, :n + 1] = _with_remainder_row(m.mutation.female.matrix)
+            mats_m[k, :n + 1, :n + 1] = _with_remainder_row(m.mutation.male.matrix)
             half = np.zeros(n, dtype=bool)
             half[n // 2:] = True
             lumpable[k] = is_lumpable(m.mutation.female.matrix, half) and is_lumpable(m.mutation.male.matrix, half)
