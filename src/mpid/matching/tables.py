@@ -38,6 +38,7 @@ from mpid.genetics.likelihood import (
     marker_likelihood,
     pedigree_factors,
 )
+from mpid.genetics.likelihood import _prune as _prune_ped
 from mpid.genetics.markers import Marker
 from mpid.genetics.mutation import is_lumpable
 from mpid.genetics.pedigree import Pedigree
@@ -89,7 +90,8 @@ class MarkerTable:
     """With a mutation model: the remainder allele carries the mass 1 − Σp. With a model that lumps
     (``equal``, ``proportional``) it is part of the exact engine's lump (mass 1 − Σ observed) and
     mutates as the lumped alleles; with ``stepwise`` it stands for pedprobr's special lumping, which
-    the exact engine spreads over the unobserved alleles instead (the two agree to O(1 − Σp))."""
+    the exact engine spreads over the unobserved alleles instead (the two agree to O(1 − Σp); far
+    from Σp = 1 such tables come from :func:`_special_table`, exactly)."""
 
     @property
     def informative(self) -> bool:
@@ -157,6 +159,26 @@ def _with_remainder_row(mat: np.ndarray) -> np.ndarray:
         out[-1, :-1] = row
         out[-1, -1] = 1.0 - float(row.sum())
     return out
+
+
+SPECIAL_EXACT_SHORTFALL = 1e-8
+"""|1 − Σp| above which a table under pedprobr's special lumping is computed with the exact engine's
+rescaling for each genotype (:func:`_special_table`); below it the remainder allele's
+approximation is off by about 2·|1 − Σp| × the mutation rate, under 1e-9."""
+
+
+def _special_exact(marker: Marker, with_rest: bool) -> bool:
+    """Whether a table with a remainder stands for pedprobr's special lumping (a model that does not
+    lump, e.g. ``stepwise``) with frequencies far enough from summing to 1 to compute it exactly."""
+    mut = marker.mutation
+    if not with_rest or mut is None or mut.is_trivial() or marker.silent_frequency != 0:
+        return False
+    if abs(1.0 - float(np.sum(marker.freqs))) <= SPECIAL_EXACT_SHORTFALL:
+        return False
+    n = len(marker.alleles)
+    half = np.zeros(n, dtype=bool)
+    half[n // 2:] = True
+    return not (is_lumpable(mut.female.matrix, half) and is_lumpable(mut.male.matrix, half))
 
 
 def _needs_rest(marker: Marker, ped: Pedigree, typed: set[str], mutation: bool) -> bool:
@@ -247,6 +269,10 @@ def marker_table(ped: Pedigree, missing: str, marker: Marker, genotypes: Mapping
         ones = np.ones(n_genotypes(n_all))
         alleles = tuple(marker.alleles) + ((REST,) if with_rest else ())
         return MarkerTable(marker.name, alleles, ones, np.zeros_like(ones, dtype=bool), 1.0)
+    if _special_exact(marker, with_rest):
+        special = _special_table(ped, missing, marker, fam)
+        if special is not None:
+            return special
     space = _space(marker, with_rest, mutation=True)
     joint = _unordered(_ordered_joint(ped, space, mp, fam))
     fam_lik = marker_likelihood(ped, marker, fam)
@@ -261,6 +287,131 @@ def marker_table(ped: Pedigree, missing: str, marker: Marker, genotypes: Mapping
         j0 = _unordered(_ordered_joint(ped, _space(marker, with_rest, mutation=False), mp, fam))
         excluded = j0 == 0
     return MarkerTable(marker.name, space.labels, lr, excluded, fam_lik, with_rest)
+
+
+def _special_table(ped: Pedigree, missing: str, marker: Marker, fam: Mapping[str, Genotype]) -> MarkerTable | None:
+    """The table under pedprobr's special lumping, with the exact engine's rescaling for each genotype.
+
+    With a model that does not lump (``stepwise``), when every untyped person left is a founder φ
+    with one child, the exact engine gives the alleles outside the observed set Q (the references'
+    and the missing person's own) the frequencies p·(1 − Σ_Q p)/Σ_{∉Q} p; when at most one allele
+    is unobserved, p as given. Q depends on the genotype, so one contraction with a remainder
+    allele cannot give it. But φ enters only through what it transmits to its child,
+    w(x) = Σh · Σ_v h_v M[v, x] (h its frequencies), so one contraction R that leaves the missing
+    person's alleles and those children's alleles from φ open gives every genotype's likelihood as
+    R weighted by the w of that genotype's Q. The remainder allele's column (a, ~rest) holds what a
+    partial or degraded genotype showing a needs besides the listed entries: L(D, MP = a/–) minus
+    Σ_x L(D, MP = a/x), each with its own Q, over L(D)·P(a, ~rest); the entry (~rest, ~rest), never
+    looked up, an upper bound of the factors the table gives (for the search's pruning).
+    Returns None when the pruned family is in pieces (then each piece lumps on its own).
+    """
+    typed = set(fam) | {missing}
+    sub = _prune_ped(ped, {ped.index(p) for p in typed if p in ped.labels})
+    if len(sub.components()) != 1:
+        return None
+    founders = [i for i in range(len(sub)) if sub.labels[i] not in typed]
+    if not founders or any(sub.father[i] >= 0 or len(sub.children(i)) != 1 for i in founders):
+        return None
+    if any(sub.father[sub.index(p)] < 0 and g[1] is None for p, g in fam.items() if p in sub.labels):
+        return None  # a typed founder's unseen allele would be rescaled too: not covered here
+    assert marker.mutation is not None
+    n = len(marker.alleles)
+    f = np.asarray(marker.freqs, dtype=float)
+    total = float(f.sum())
+    rest = 1.0 - total
+    space = AlleleSpace(tuple(marker.alleles), f, marker.mutation.female.matrix, marker.mutation.male.matrix, None)
+    idx = space.index
+    weights = {sub.index(p): genotype_weights(g, idx, n) for p, g in fam.items() if p in sub.labels}
+    observed = np.zeros(n, dtype=bool)
+    for p, g in fam.items():
+        if p in sub.labels:
+            for a in g:
+                if a is not None:
+                    observed[idx[a]] = True
+    factors, dom = pedigree_factors(sub, space, weights)
+    mp = sub.index(missing)
+    mp_founder = bool(sub.father[mp] < 0)
+    gone = {v for i in founders for v in (2 * i, 2 * i + 1)}
+    factors = [fac for fac in factors if not gone.intersection(fac[0])]
+    if mp_founder:  # MP's own frequencies are those of the genotype's rescaling too
+        factors = [fac for fac in factors if fac[0] not in ((2 * mp,), (2 * mp + 1,))]
+    factors += [((2 * mp,), np.ones(n)), ((2 * mp + 1,), np.ones(n))]  # MP's alleles stay open
+    keep = [2 * mp, 2 * mp + 1]
+    links = []  # (matrix of φ's transmission, MP axis 0/1 or None, allele states of the open variable)
+    for i in founders:
+        child = int(sub.children(i)[0])
+        paternal = int(sub.father[child]) == i
+        mat = space.male if paternal else space.female
+        var = 2 * child + (0 if paternal else 1)
+        if child == mp:
+            links.append((mat, 0 if paternal else 1, np.arange(n)))
+        else:
+            keep.append(var)
+            links.append((mat, None, dom[var]))
+    r_tensor = np.asarray(contract(factors, tuple(keep)))
+    fam_lik = marker_likelihood(ped, marker, fam)
+
+    def transmitted(q: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The founders' frequencies h for the observed set q, and w(x) of every founder φ over its
+        open variable's states."""
+        unobs = ~q
+        h = f
+        if int(q.sum()) < n - 1 and f[unobs].sum() > 0:
+            h = f.copy()
+            h[unobs] *= (1.0 - float(f[q].sum())) / float(f[unobs].sum())
+        return h, [float(h.sum()) * (h @ mat[:, states]) for mat, _axis, states in links]
+
+    def ordered(hw: tuple[np.ndarray, list[np.ndarray]]) -> np.ndarray:
+        """J[u, v] = L(D, MP = (u, v)) given the founders' frequencies and transmissions."""
+        h, ws = hw
+        t = r_tensor
+        if mp_founder:
+            t = t * (h[:, None] * h[None, :]).reshape((n, n) + (1,) * (t.ndim - 2))
+        for (_mat, axis, _states), w in zip(links, ws, strict=True):
+            if axis is None:
+                t = np.tensordot(t, w, axes=([2], [0]))
+        for (_mat, axis, _states), w in zip(links, ws, strict=True):
+            if axis == 0:
+                t = t * w[:, None]
+            elif axis == 1:
+                t = t * w[None, :]
+        return t
+
+    size = n_genotypes(n + 1)
+    lr = np.zeros(size)
+    if not fam_lik > 0:
+        lr[:] = np.nan
+        j0 = _unordered(_ordered_joint(ped, _space(marker, True, mutation=False), ped.index(missing), fam))
+        return MarkerTable(marker.name, tuple(marker.alleles) + (REST,), lr, j0 == 0, fam_lik, True)
+    joint = np.zeros((n, n))  # L(D, MP = {a, b}) with that genotype's own rescaling
+    cache: dict[bytes, np.ndarray] = {}
+    for b in range(n):
+        for a in range(b + 1):
+            q = observed.copy()
+            q[a] = q[b] = True
+            key = q.tobytes()
+            if key not in cache:
+                cache[key] = ordered(transmitted(q))
+            jq = cache[key]
+            joint[a, b] = joint[b, a] = jq[a, a] if a == b else jq[a, b] + jq[b, a]
+            hw = f[a] * f[b] * (1.0 if a == b else 2.0)
+            lr[genotype_index(a, b)] = joint[a, b] / (fam_lik * hw) if hw > 0 else 0.0
+    bound = float(np.max(lr[: n_genotypes(n)]))
+    for a in range(n):
+        q = observed.copy()
+        q[a] = True
+        jq = cache.get(q.tobytes())
+        if jq is None:
+            jq = ordered(transmitted(q))
+        part = float(jq[a, :].sum() + jq[:, a].sum() - jq[a, a])  # L(D, MP = a/–)
+        if f[a] > 0:
+            lr[genotype_index(a, n)] = (part - math.fsum(joint[a])) / (fam_lik * 2.0 * f[a] * rest)
+            others = 2.0 * f[a] * (total - f[a])
+            if others > 0:
+                bound = max(bound, (part - joint[a, a]) / (fam_lik * others))
+    lr[size - 1] = bound
+    j0 = _unordered(_ordered_joint(ped, _space(marker, True, mutation=False), ped.index(missing), fam))
+    return MarkerTable(marker.name, tuple(marker.alleles) + (REST,), lr, j0 == 0, fam_lik, True)
 
 
 def family_tables(
@@ -559,7 +710,7 @@ def build_tables(
     canon_of: dict[tuple, Pedigree] = {}
     for k, mi, shape in _elements(families, markers):
         marker = markers[mi]
-        if shape is None:  # partial reference genotypes
+        if shape is None:  # partial reference genotypes, or pedprobr's special lumping (_special_table)
             fam = families[k]
             at = {p: g[marker.name] for p, g in fam.genotypes.items()
                   if marker.name in g and p in fam.pedigree.labels and p != fam.missing}
@@ -607,7 +758,8 @@ def _elements(
     families: Sequence[FamilyInput], markers: Sequence[Marker]
 ) -> Iterator[tuple[int, int, tuple[tuple, Pedigree, list[str], bool] | None]]:
     """Every (family, marker) element with its canonical shape, labels and whether the remainder
-    carries mass (None for partial reference genotypes, which are not batched)."""
+    carries mass (None for partial reference genotypes and, far from Σp = 1, for tables of pedprobr's
+    special lumping (:func:`_special_table`), which are not batched)."""
     shape_cache: dict[tuple[int, frozenset[str]], tuple[tuple, Pedigree, list[str]]] = {}
     rest_cache: dict[tuple[tuple, int], bool] = {}
     for k, fam in enumerate(families):
@@ -629,6 +781,9 @@ def _elements(
                     typed_canon = {canon.labels[i] for i, r in enumerate(key[3]) if r}
                     rest_cache[key, mi] = _needs_rest(marker, canon, typed_canon, mutation=True)
                 rest = rest_cache[key, mi]
+                if _special_exact(marker, rest):  # pedprobr's special lumping: _special_table, not batched
+                    yield k, mi, None
+                    continue
             yield k, mi, (key, canon, labels, rest)
 
 
