@@ -199,6 +199,8 @@ ENDPOINTS: dict[tuple[str, str], tuple[Call, ...]] = {
     ("GET", "/review/{candidate_id}/report.pdf"): (Call(needs(P.REPORT_DOWNLOAD, P.GENETIC_READ)),),
     ("GET", "/api/v1/candidates/{candidate_id}/report.pdf"): (Call(needs(P.REPORT_DOWNLOAD, P.GENETIC_READ)),),
     # deduplication
+    ("GET", "/requests"): (Call(needs(P.MATCH_READ, P.DONOR_READ)),),
+    ("GET", "/api/v1/reference-requests"): (Call(needs(P.MATCH_READ, P.DONOR_READ)),),
     ("GET", "/dedupe"): (Call(needs(P.MISSING_PERSON_MERGE)),),
     ("GET", "/api/v1/dedupe/pairs"): (Call(needs(P.MISSING_PERSON_MERGE)),),
     ("POST", "/dedupe/merge"): (Call(needs(P.MISSING_PERSON_MERGE), form={"keep": "{dup0a}", "duplicate": "{dup0b}"},
