@@ -5,8 +5,8 @@ consistent, and the work can be repeated with the same result.
 of the other paths (CMF profiles of new remains, an agency's register list) and ``mpid match``
 over the register, at two points: after the run row is written (the search in progress) and in
 the middle of writing the candidates. The pause points are set by a wrapper around the real CLI
-(``mpid.services.importing``'s hook for imports; a patched ``blind_search`` / per-locus LR for
-matching), so the kill always lands inside the open transaction.
+(``mpid.services.importing``'s hook for imports; a patched ``blind_search`` /
+``candidate_per_locus`` for matching), so the kill always lands inside the open transaction.
 
 After each kill: SQLite's integrity and foreign-key checks pass; every table has the rows it had
 before (nothing half-written is visible); no run is marked finished without its candidates and
@@ -55,15 +55,17 @@ if point == "search":
         pause()
     m.blind_search = blind_search
 else:
+    # One call per candidate written (most per-locus LRs come from the search's tables, so the
+    # exact engine itself may not be called at all).
     after = int(point.split(":")[1])
-    real_lr = m.missing_person_lr
+    real_per_locus = m.candidate_per_locus
     calls = [0]
-    def missing_person_lr(*args, **kwargs):
+    def candidate_per_locus(*args, **kwargs):
         calls[0] += 1
         if calls[0] == after:
             pause()
-        return real_lr(*args, **kwargs)
-    m.missing_person_lr = missing_person_lr
+        return real_per_locus(*args, **kwargs)
+    m.candidate_per_locus = candidate_per_locus
 from mpid.cli import main
 sys.argv = ["mpid", *sys.argv[1:]]
 main()
