@@ -532,6 +532,15 @@ def _engine(name: str) -> MatchEngine:
     raise ValueError(f"unknown engine {name!r}; use 'local' or 'dask'")
 
 
+RANK_DIGITS = 9
+"""Significant digits of the LR that decide the rank: LRs equal to ~1e-9 relative (e.g. two missing
+brothers against the same references, equal but for rounding) are ties, ordered by remains and family."""
+
+
+def _rank_key(c: Candidate) -> tuple[float, str, str, str]:
+    return (-float(f"{c.lr:.{RANK_DIGITS - 1}e}"), c.remains_id, c.family, c.missing)
+
+
 def blind_search(
     remains: Sequence[RemainsProfile],
     families: Sequence[FamilyInput],
@@ -558,7 +567,7 @@ def blind_search(
     blocks = [families[i:i + size] for i in range(0, len(families), size)]
     parts = engine.map_blocks(blocks, markers, enc, settings, prior, progress)
     cands = [c for part in parts for c in part]
-    cands.sort(key=lambda c: (-c.lr, c.remains_id, c.family, c.missing))
+    cands.sort(key=_rank_key)
     return SearchResult(
         cands, settings, len(remains), n_missing, len(remains) * n_missing, markers=[m.name for m in markers]
     )
