@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -11,9 +12,7 @@ from sqlalchemy import func, select
 
 from mpid.registry.db import session_scope
 from mpid.registry.errors import RegisterError
-from mpid.registry.models import CaseStatus, Donor, MatchRun, PedigreePerson, Profile, SampleType, Sex
-from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
-from mpid.services.intake import ReportInput, register_report
+from mpid.registry.models import CaseStatus, Donor, PedigreePerson, Profile
 from mpid.services.lifecycle import move_case
 from mpid.services.reference_requests import (
     CLOSE_RELATIVES,
@@ -22,47 +21,10 @@ from mpid.services.reference_requests import (
     needed_lr,
     reference_requests,
 )
-from mpid.services.references import ConsentInput, PedigreePersonInput, define_family, register_donor
 from mpid.services.scenario import collect_followup_references
-from mpid.services.sites import record_sample
 
-CONSENT = ConsentInput(date(2024, 1, 1))
-
-
-def _brothers_and_a_neighbour(session) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """FAM1: two missing brothers B1, B2 with their mother typed; FAM2: missing C with his mother typed."""
-    ids = {}
-    for code in ("B1", "B2", "C"):
-        ids[code] = register_report(session, ReportInput("Agency (test)", f"Test {code}", sex=Sex.MALE),
-                                    case_code=f"MP-{code}")
-    mothers = {}
-    for fam in ("FAM1", "FAM2"):
-        mothers[fam] = register_donor(session, sex=Sex.FEMALE, stated_relationship="mother", consent=CONSENT)
-        record_sample(session, f"REF-{fam}-M", SampleType.BUCCAL, donor=mothers[fam])
-    define_family(session, "FAM1", [
-        PedigreePersonInput("F", Sex.MALE), PedigreePersonInput("M", Sex.FEMALE, donor=mothers["FAM1"]),
-        PedigreePersonInput("B1", Sex.MALE, "F", "M", missing_person=ids["B1"]),
-        PedigreePersonInput("B2", Sex.MALE, "F", "M", missing_person=ids["B2"]),
-    ])
-    define_family(session, "FAM2", [
-        PedigreePersonInput("F2", Sex.MALE), PedigreePersonInput("M2", Sex.FEMALE, donor=mothers["FAM2"]),
-        PedigreePersonInput("C", Sex.MALE, "F2", "M2", missing_person=ids["C"]),
-    ])
-    return {k: v.id for k, v in ids.items()}
-
-
-def _joint_run(session, undecided: list[dict], prior: float = 1e-3) -> MatchRun:  # type: ignore[no-untyped-def]
-    run = MatchRun(kind=MatchRunKind.JOINT, status=MatchRunStatus.FINISHED, code_version="test",
-                   summary={"prior": prior, "undecided": undecided})
-    session.add(run)
-    session.flush()
-    return run
-
-
-def _undecided(remains: str, label: str, family: str, mp_id: int, lr: float, posterior: float,
-               competitors: list[dict] | None = None) -> dict:
-    return {"remains": remains, "label": label, "family": family, "missing_person_id": mp_id,
-            "category": "probable", "posterior": posterior, "lr": lr, "competitors": competitors or []}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference_request_inputs import brothers_and_a_neighbour, joint_run, undecided  # noqa: E402
 
 
 def test_needed_lr_is_the_lr_that_reaches_the_threshold() -> None:
@@ -74,12 +36,12 @@ def test_needed_lr_is_the_lr_that_reaches_the_threshold() -> None:
 
 
 def test_symmetric_brothers_ask_for_their_own_children_weak_lrs_for_close_relatives(session) -> None:
-    ids = _brothers_and_a_neighbour(session)
-    _joint_run(session, [
-        _undecided("R1", "B1", "FAM1", ids["B1"], 1e12, 0.5,
+    ids = brothers_and_a_neighbour(session)
+    joint_run(session, [
+        undecided("R1", "B1", "FAM1", ids["B1"], 1e12, 0.5,
                    [{"label": "B2", "family": "FAM1", "missing_person_id": ids["B2"], "posterior": 0.5}]),
-        _undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99),  # needs ~2e6 at prior 1e-3
-        _undecided("R3", "C", "FAM2", ids["C"], 50.0, 0.05),  # below probable_lr: no lead
+        undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99),  # needs ~2e6 at prior 1e-3
+        undecided("R3", "C", "FAM2", ids["C"], 50.0, 0.05),  # below probable_lr: no lead
     ])
     requests = {r.label: r for r in reference_requests(session)}
     assert set(requests) == {"B1", "B2", "C"}
@@ -90,9 +52,9 @@ def test_symmetric_brothers_ask_for_their_own_children_weak_lrs_for_close_relati
 
 
 def test_identified_cases_and_other_family_competitors(session) -> None:
-    ids = _brothers_and_a_neighbour(session)
-    _joint_run(session, [
-        _undecided("R1", "B1", "FAM1", ids["B1"], 1e9, 0.98,
+    ids = brothers_and_a_neighbour(session)
+    joint_run(session, [
+        undecided("R1", "B1", "FAM1", ids["B1"], 1e9, 0.98,
                    [{"label": "C", "family": "FAM2", "missing_person_id": ids["C"], "posterior": 0.02}]),
     ])
     requests = {r.label: r for r in reference_requests(session)}
@@ -123,7 +85,7 @@ ROWS = ["FAM1,FAM1-W1,RS-W1,female,B1,partner", "FAM1,FAM1-K1,RS-K1,male,B1,son"
 
 def test_collect_registers_only_the_relatives_asked_for_and_is_idempotent(engine, tmp_path) -> None:
     with session_scope(engine) as s:
-        ids = _brothers_and_a_neighbour(s)
+        ids = brothers_and_a_neighbour(s)
     root = _followup_dir(tmp_path / "scenario", ROWS)
     own_line = [ReferenceRequest("FAM1", "B1", ids["B1"], "MP-B1", OWN_LINE)]
     counts = collect_followup_references(engine, root, own_line, consent_on=date(2025, 1, 1))
@@ -141,7 +103,7 @@ def test_collect_registers_only_the_relatives_asked_for_and_is_idempotent(engine
 
 def test_a_sister_asked_for_one_brother_is_placed_as_sister_of_both(engine, tmp_path) -> None:
     with session_scope(engine) as s:
-        ids = _brothers_and_a_neighbour(s)
+        ids = brothers_and_a_neighbour(s)
     root = _followup_dir(tmp_path / "scenario", ROWS)
     counts = collect_followup_references(engine, root, [ReferenceRequest("FAM1", "B2", ids["B2"], "MP-B2",
                                                                          CLOSE_RELATIVES)],
@@ -155,7 +117,7 @@ def test_a_sister_asked_for_one_brother_is_placed_as_sister_of_both(engine, tmp_
 
 def test_a_bad_row_names_file_line_and_field_and_writes_nothing(engine, tmp_path) -> None:
     with session_scope(engine) as s:
-        ids = _brothers_and_a_neighbour(s)
+        ids = brothers_and_a_neighbour(s)
         before = s.scalar(select(func.count()).select_from(Donor))
     root = _followup_dir(tmp_path / "scenario", ["FAM1,FAM1-K1,RS-K1,male,B1,son", "FAM1,FAM1-Q,RS-Q,male,B1,cousin"])
     with pytest.raises(RegisterError) as info:
@@ -166,7 +128,7 @@ def test_a_bad_row_names_file_line_and_field_and_writes_nothing(engine, tmp_path
         assert s.scalar(select(func.count()).select_from(Donor)) == before
 
 
-def test_cli_lists_the_requests_and_says_when_there_is_no_joint_run(engine) -> None:
+def test_cli_lists_the_requests_and_says_when_there_is_nojoint_run(engine) -> None:
     from typer.testing import CliRunner
 
     from mpid.cli import app
@@ -178,8 +140,8 @@ def test_cli_lists_the_requests_and_says_when_there_is_no_joint_run(engine) -> N
     empty = runner.invoke(app, ["requests", "--database", url])
     assert empty.exit_code == 1 and "no finished joint identification" in empty.output
     with session_scope(engine) as s:
-        ids = _brothers_and_a_neighbour(s)
-        _joint_run(s, [_undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99)])
+        ids = brothers_and_a_neighbour(s)
+        joint_run(s, [undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99)])
     listed = runner.invoke(app, ["requests", "--json", "--database", url])
     assert listed.exit_code == 0, listed.output
     (request,) = json.loads(listed.stdout)["requests"]

@@ -4,39 +4,22 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime
+import sys
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from test_web_api import bearer
 
 from mpid.registry.db import session_scope
-from mpid.registry.models import MatchRun, SampleType, Sex
-from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
-from mpid.services.intake import ReportInput, register_report
+from mpid.registry.models.enums import MatchRunStatus
 from mpid.services.reference_requests import CLOSE_RELATIVES, OWN_LINE
-from mpid.services.references import ConsentInput, PedigreePersonInput, define_family, register_donor
-from mpid.services.sites import record_sample
 
-CONSENT = ConsentInput(date(2024, 1, 1))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference_request_inputs import brothers_and_a_neighbour, joint_run, undecided  # noqa: E402
+
 CLOSE = ", ".join(CLOSE_RELATIVES)
 OWN = ", ".join(OWN_LINE)
-
-
-def _undecided(remains: str, label: str, family: str, mp_id: int, lr: float, posterior: float,
-               competitors: list[dict] | None = None) -> dict:
-    return {"remains": remains, "label": label, "family": family, "missing_person_id": mp_id,
-            "category": "probable", "posterior": posterior, "lr": lr, "competitors": competitors or []}
-
-
-def _joint_run(session, undecided: list[dict], status: MatchRunStatus = MatchRunStatus.FINISHED,  # type: ignore[no-untyped-def]
-               prior: float = 1e-3) -> int:
-    run = MatchRun(kind=MatchRunKind.JOINT, status=status, code_version="test",
-                   summary={"prior": prior, "undecided": undecided},
-                   finished_at=datetime(2026, 3, 4, 5, 6, tzinfo=UTC) if status == MatchRunStatus.FINISHED else None)
-    session.add(run)
-    session.flush()
-    return run.id
 
 
 @pytest.fixture
@@ -44,33 +27,18 @@ def joint(app: FastAPI) -> int:
     """FAM1: missing brothers MP-B1, MP-B2 (mother typed); FAM2: missing MP-C (mother typed); a finished joint
     run leaving B1/B2 undecided between each other and C with a weak LR; the newest finished joint run's id."""
     with session_scope(app.state.engine) as s:
-        cases = {code: register_report(s, ReportInput("Agency (test)", f"Test {code}", sex=Sex.MALE),
-                                       case_code=f"MP-{code}") for code in ("B1", "B2", "C")}
-        mothers = {}
-        for fam in ("FAM1", "FAM2"):
-            mothers[fam] = register_donor(s, sex=Sex.FEMALE, stated_relationship="mother", consent=CONSENT)
-            record_sample(s, f"REF-{fam}-M", SampleType.BUCCAL, donor=mothers[fam])
-        define_family(s, "FAM1", [
-            PedigreePersonInput("F", Sex.MALE), PedigreePersonInput("M", Sex.FEMALE, donor=mothers["FAM1"]),
-            PedigreePersonInput("B1", Sex.MALE, "F", "M", missing_person=cases["B1"]),
-            PedigreePersonInput("B2", Sex.MALE, "F", "M", missing_person=cases["B2"]),
-        ])
-        define_family(s, "FAM2", [
-            PedigreePersonInput("F2", Sex.MALE), PedigreePersonInput("M2", Sex.FEMALE, donor=mothers["FAM2"]),
-            PedigreePersonInput("C", Sex.MALE, "F2", "M2", missing_person=cases["C"]),
-        ])
-        ids = {code: case.id for code, case in cases.items()}
+        ids = brothers_and_a_neighbour(s)
         # an older finished joint run that asked about C only: the page must show the newest
-        _joint_run(s, [_undecided("R9", "C", "FAM2", ids["C"], 1e5, 0.99)])
-        newest = _joint_run(s, [
-            _undecided("R1", "B1", "FAM1", ids["B1"], 1e12, 0.5,
+        joint_run(s, [undecided("R9", "C", "FAM2", ids["C"], 1e5, 0.99)])
+        newest = joint_run(s, [
+            undecided("R1", "B1", "FAM1", ids["B1"], 1e12, 0.5,
                        [{"label": "B2", "family": "FAM1", "missing_person_id": ids["B2"], "posterior": 0.5}]),
-            _undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99),  # short of the ~2e6 the prior 1e-3 needs
-            _undecided("R3", "C", "FAM2", ids["C"], 50.0, 0.05),  # below probable_lr: no lead
+            undecided("R2", "C", "FAM2", ids["C"], 1e5, 0.99),  # short of the ~2e6 the prior 1e-3 needs
+            undecided("R3", "C", "FAM2", ids["C"], 50.0, 0.05),  # below probable_lr: no lead
         ])
         # a newer joint run still running is not the one to read
-        _joint_run(s, [], status=MatchRunStatus.RUNNING)
-    return newest
+        joint_run(s, [], status=MatchRunStatus.RUNNING)
+    return newest.id
 
 
 def _rows(page: str) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from mpid.registry.models import (
 
 __all__ = [
     "count_rows",
+    "existing_values",
     "find_donor_by_pseudonym",
     "find_family_by_code",
     "find_import_batch",
@@ -37,6 +38,15 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT", bound=Base)
+
+
+def existing_values(session: Session, column: Any, values: set[str]) -> set[str]:
+    """Which of ``values`` the column already holds (queried in chunks: SQLite limits IN lists)."""
+    found: set[str] = set()
+    ordered = sorted(values)
+    for i in range(0, len(ordered), 500):
+        found.update(session.scalars(select(column).where(column.in_(ordered[i : i + 500]))))
+    return found
 
 
 def get_by_id(session: Session, model: type[ModelT], record_id: int) -> ModelT:

@@ -53,6 +53,7 @@ from mpid.registry.models import (
     Sample,
 )
 from mpid.registry.models.enums import MatchRunKind, MatchRunStatus
+from mpid.registry.repositories import existing_values
 
 __all__ = [
     "PLOT_NAME",
@@ -273,13 +274,8 @@ def evaluate(
         if blind is None:
             raise LookupError(f"{root}: the register has no finished blind search (run mpid demo first)")
         decisive = joint or blind
-
-        def registered(barcodes: set[str]) -> set[str]:
-            ordered = sorted(barcodes)
-            return {b for k in range(0, len(ordered), 500)
-                    for b in session.scalars(select(Sample.barcode).where(Sample.barcode.in_(ordered[k:k + 500])))}
-
-        truth = replace(truth, persons=with_followup_references(root, truth.persons, registered))
+        truth = replace(truth, persons=with_followup_references(
+            root, truth.persons, lambda barcodes: existing_values(session, Sample.barcode, barcodes)))
         case_person = _case_persons(session, truth)
         remains_code = dict(session.execute(select(Remains.id, Remains.code)).all())
         case_code = dict(session.execute(select(MissingPerson.id, MissingPerson.case_code)).all())

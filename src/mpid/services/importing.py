@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +52,7 @@ from mpid.registry.models import (
     check_object_text_lengths,
 )
 from mpid.registry.repositories import (
+    existing_values,
     find_import_batch,
     find_missing_person_by_case_code,
     find_sample_by_barcode,
@@ -373,8 +374,8 @@ def _apply_profiles(run: _ImportRun, records: Sequence[ProfileRecord]) -> None:
     session = run.session
     consent = ConsentInput(given_on=run.options.consent_given_on) if run.options.consent_given_on else None
     barcodes = {record.sample_id.strip() for record in records}
-    known_barcodes = _existing_values(session, Sample.barcode, barcodes)
-    known_remains_codes = _existing_values(session, Remains.code, {f"R-{b}" for b in barcodes})
+    known_barcodes = existing_values(session, Sample.barcode, barcodes)
+    known_remains_codes = existing_values(session, Remains.code, {f"R-{b}" for b in barcodes})
     new_in_file: set[str] = set()
     table_loci: set[str] | None = None
     pending = 0
@@ -408,15 +409,6 @@ def _apply_profiles(run: _ImportRun, records: Sequence[ProfileRecord]) -> None:
         run.row_done()
     if pending:
         session.flush()
-
-
-def _existing_values(session: Session, column: Any, values: set[str]) -> set[str]:
-    """Which of ``values`` the column already holds (queried in chunks)."""
-    found: set[str] = set()
-    ordered = sorted(values)
-    for i in range(0, len(ordered), 500):
-        found.update(session.scalars(select(column).where(column.in_(ordered[i : i + 500]))))
-    return found
 
 
 def _add_new_remains_profile(
